@@ -1,0 +1,36 @@
+//! The eBPF instruction set of RFC 9669 (plus the Linux extensions clang emits), as used by
+//! every other ebee crate.
+//!
+//! - [`OPCODES`]: the one opcode table; every other part of ebee reads it.
+//! - [`Insn`]: a raw 8-byte slot; [`decode_program`] validates bytecode into [`Instruction`]s
+//!   and [`encode_program`] turns them back into identical bytes.
+//!
+//! ```
+//! use ebee_isa::{decode_program, encode_program, slots_from_bytes, Op};
+//! let bytes = [
+//!     0xb7, 0x00, 0, 0, 7, 0, 0, 0, // mov %r0, 7
+//!     0x95, 0x00, 0, 0, 0, 0, 0, 0, // exit
+//! ];
+//! let program = decode_program(&slots_from_bytes(&bytes)?)?;
+//! assert_eq!(program[0].op, Op::Mov64Imm);
+//! assert_eq!(ebee_isa::slots_to_bytes(&encode_program(&program)), bytes);
+//! # Ok::<(), ebee_isa::IsaError>(())
+//! ```
+//!
+//! Dependencies: `thiserror` only, for the error enum.
+#![warn(missing_docs)]
+
+mod decode;
+mod error;
+mod insn;
+mod opcode;
+
+pub use decode::{decode_program, encode_program, Instruction};
+pub use error::IsaError;
+pub use insn::{slots_from_bytes, slots_to_bytes, Insn, INSN_SIZE};
+pub use opcode::{rows_for_opcode, Op, OpDef, Select, Shape, OPCODES};
+
+/// Number of general-purpose registers (r0–r10).
+pub const NUM_REGS: usize = 11;
+/// The read-only frame pointer register.
+pub const FRAME_POINTER: u8 = 10;
