@@ -136,9 +136,11 @@ fn check_fields(slot: &Insn, def: &'static OpDef, pc: usize) -> Result<(), IsaEr
     let [dst, src, mut off, imm] = used_fields(def.shape);
     // kfunc calls keep a module BTF index in `off`.
     off |= def.op == Op::CallKfunc;
-    let selected = |field| match (def.select, field) {
-        (Select::Off(_), "off") | (Select::Imm(_), "imm") | (Select::Src(_), "src") => true,
-        _ => false,
+    let selected = |field| {
+        matches!(
+            (def.select, field),
+            (Select::Off(_), "off") | (Select::Imm(_), "imm") | (Select::Src(_), "src")
+        )
     };
     let fields = [
         ("dst", dst, slot.dst as i64),

@@ -61,7 +61,7 @@ impl Insn {
 
 /// Splits bytecode into slots. Fails when the length is not a multiple of 8.
 pub fn slots_from_bytes(bytes: &[u8]) -> Result<Vec<Insn>, crate::IsaError> {
-    if bytes.len() % INSN_SIZE != 0 {
+    if !bytes.len().is_multiple_of(INSN_SIZE) {
         return Err(crate::IsaError::TruncatedBytecode { len: bytes.len() });
     }
     Ok(bytes

@@ -1,0 +1,114 @@
+//! The one error type of `ebee-vm`.
+
+use thiserror::Error;
+
+/// Whether a faulting access was a read or a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load (or the read half of an atomic).
+    Read,
+    /// A store (or an atomic read-modify-write).
+    Write,
+}
+
+impl std::fmt::Display for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Access::Read => "read",
+            Access::Write => "write",
+        })
+    }
+}
+
+/// Why a program could not be loaded or did not run to completion. Every variant names the
+/// instruction index (`pc`) it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VmError {
+    /// The bytecode did not decode or validate.
+    #[error(transparent)]
+    Isa(#[from] ebee_isa::IsaError),
+    /// An `lddw` still refers to a map, BTF id or function that only an object loader resolves.
+    #[error("instruction {pc}: unresolved {what} reference in lddw (load the program from its object file)")]
+    UnresolvedReference {
+        /// Instruction index.
+        pc: usize,
+        /// Which pseudo kind (`map fd`, `map value`, …).
+        what: &'static str,
+    },
+    /// The program calls a helper id that is not registered.
+    #[error("instruction {pc}: call to unknown helper id {id}")]
+    UnknownHelper {
+        /// Instruction index.
+        pc: usize,
+        /// Kernel helper id.
+        id: i64,
+    },
+    /// The program calls a kfunc, which needs BTF from an object file.
+    #[error("instruction {pc}: kfunc call (BTF id {btf_id}) is not supported for raw bytecode")]
+    KfuncUnsupported {
+        /// Instruction index.
+        pc: usize,
+        /// BTF id in the instruction.
+        btf_id: i64,
+    },
+    /// An instruction reads a register that some path to it never wrote.
+    #[error("instruction {pc}: invalid read of r{reg}, which is uninitialized on some path here")]
+    UninitializedRegister {
+        /// Instruction index.
+        pc: usize,
+        /// The register.
+        reg: u8,
+    },
+    /// A checked-mode memory access outside every registered region.
+    #[error("instruction {pc}: out-of-bounds {access} of {size} bytes at {addr:#x}; {nearest}")]
+    OutOfBounds {
+        /// Instruction index.
+        pc: usize,
+        /// Read or write.
+        access: Access,
+        /// Address accessed.
+        addr: u64,
+        /// Access size in bytes.
+        size: u64,
+        /// Description of the nearest region, or that there is none.
+        nearest: String,
+    },
+    /// An atomic operation on an address that is not naturally aligned.
+    #[error("instruction {pc}: misaligned {size}-byte atomic access at {addr:#x}")]
+    MisalignedAtomic {
+        /// Instruction index.
+        pc: usize,
+        /// Address accessed.
+        addr: u64,
+        /// Access size.
+        size: u64,
+    },
+    /// A bpf-to-bpf call would exceed the maximum call depth.
+    #[error("instruction {pc}: call depth exceeds {max} frames")]
+    CallDepthExceeded {
+        /// Instruction index of the call.
+        pc: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The program executed more instructions than its budget allows.
+    #[error("instruction {pc}: instruction budget of {budget} exhausted (runaway program?)")]
+    BudgetExhausted {
+        /// Instruction index where the budget ran out.
+        pc: usize,
+        /// The budget.
+        budget: u64,
+    },
+    /// A helper reported an error.
+    #[error("instruction {pc}: helper {name} (id {id}) failed: {message}")]
+    Helper {
+        /// Instruction index of the call.
+        pc: usize,
+        /// Helper id.
+        id: u32,
+        /// Helper name.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+}

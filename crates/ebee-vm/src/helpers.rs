@@ -1,0 +1,150 @@
+//! The helper registry: kernel helper id → implementation.
+//!
+//! This crate only dispatches; it knows no helper semantics beyond the few in
+//! [`Helpers::basic`] that need neither maps nor a program type. The full kernel helper table
+//! (with prototypes the verifier reads) is built on top of this registry by the `ebee` crate.
+
+use crate::error::Access;
+use crate::memory::{Memory, Region};
+use std::sync::Arc;
+
+/// A helper implementation: receives r1–r5, returns r0, or an error message that stops the run.
+pub type HelperFn = dyn Fn(&mut HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String> + Send + Sync;
+
+/// One registered helper.
+#[derive(Clone)]
+pub struct Helper {
+    /// Kernel helper id (`BPF_FUNC_*`).
+    pub id: u32,
+    /// Kernel name without the `bpf_` prefix (`ktime_get_ns`).
+    pub name: String,
+    /// The implementation.
+    pub func: Arc<HelperFn>,
+}
+
+impl std::fmt::Debug for Helper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Helper({} = {})", self.id, self.name)
+    }
+}
+
+/// What a helper can see of the running program: bounds-checked access to its memory.
+pub struct HelperEnv<'r, 'm> {
+    pub(crate) memory: &'r Memory<'m>,
+    pub(crate) stack: Region,
+}
+
+impl HelperEnv<'_, '_> {
+    fn check(&self, addr: u64, len: u64, access: Access) -> Result<(), String> {
+        let writable_ok = access == Access::Read || self.stack.writable;
+        if self.stack.contains(addr, len) && writable_ok {
+            return Ok(());
+        }
+        self.memory
+            .check(0, addr, len, access)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Copies `len` bytes the program owns at `addr` (stack or a registered region).
+    pub fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, String> {
+        self.check(addr, len as u64, Access::Read)?;
+        let mut out = vec![0u8; len];
+        // SAFETY: `check` proved [addr, addr+len) lies inside the stack or a region the host
+        // registered from a live borrowed slice, which outlives this run.
+        unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, out.as_mut_ptr(), len) };
+        Ok(out)
+    }
+
+    /// Writes `bytes` into writable program memory at `addr`.
+    pub fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), String> {
+        self.check(addr, bytes.len() as u64, Access::Write)?;
+        // SAFETY: `check` proved the destination lies inside writable program memory (the
+        // stack or a region registered from a `&mut` slice borrowed for this run).
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), addr as *mut u8, bytes.len()) };
+        Ok(())
+    }
+}
+
+/// Helper id → implementation.
+///
+/// ```
+/// use ebee_vm::Helpers;
+/// let mut helpers = Helpers::new();
+/// helpers.register(1000, "answer", |_env, _args| Ok(42));
+/// assert_eq!(helpers.get(1000).unwrap().name, "answer");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Helpers {
+    by_id: Vec<Option<Helper>>,
+}
+
+impl Helpers {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The helpers that need no maps and no program type: `ktime_get_ns` (5),
+    /// `get_prandom_u32` (7) and `get_smp_processor_id` (8), with kernel ids.
+    pub fn basic() -> Self {
+        let mut helpers = Self::new();
+        helpers.register(5, "ktime_get_ns", |_, _| Ok(monotonic_ns()));
+        helpers.register(7, "get_prandom_u32", |_, _| Ok(prandom_u32() as u64));
+        helpers.register(8, "get_smp_processor_id", |_, _| Ok(0));
+        helpers
+    }
+
+    /// Registers (or replaces) the helper with kernel id `id`.
+    pub fn register<F>(&mut self, id: u32, name: impl Into<String>, func: F)
+    where
+        F: Fn(&mut HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String> + Send + Sync + 'static,
+    {
+        let slot = id as usize;
+        if self.by_id.len() <= slot {
+            self.by_id.resize(slot + 1, None);
+        }
+        self.by_id[slot] = Some(Helper {
+            id,
+            name: name.into(),
+            func: Arc::new(func),
+        });
+    }
+
+    /// The helper with kernel id `id`, if registered.
+    #[inline]
+    pub fn get(&self, id: u32) -> Option<&Helper> {
+        self.by_id.get(id as usize).and_then(Option::as_ref)
+    }
+}
+
+/// Nanoseconds of a monotonic clock (the process's first use is the epoch).
+fn monotonic_ns() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    EPOCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
+}
+
+/// A per-thread xorshift generator, seeded from the clock and the thread.
+fn prandom_u32() -> u32 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = const { Cell::new(0) };
+    }
+    STATE.with(|state| {
+        let mut x = state.get();
+        if x == 0 {
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0x9e37_79b9_7f4a_7c15);
+            x = seed | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        state.set(x);
+        (x >> 32) as u32
+    })
+}

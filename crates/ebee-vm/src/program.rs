@@ -1,0 +1,133 @@
+//! Loading: validated instructions → a [`Program`] ready to run.
+
+use crate::error::VmError;
+use crate::helpers::Helpers;
+use ebee_isa::{Instruction, Op};
+use std::sync::Arc;
+
+/// Default instruction budget per run: enough for any realistic program, small enough to stop
+/// an infinite loop within a second or so.
+pub const DEFAULT_BUDGET: u64 = 1 << 28;
+
+/// One executable slot: the interpreter's compact form of an instruction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Slot {
+    pub op: Op,
+    pub dst: u8,
+    pub src: u8,
+    pub off: i16,
+    /// Sign-extended imm32, or the whole imm64 of `lddw`.
+    pub imm: i64,
+}
+
+/// Configuration shared by the programs it loads: the helper registry and the instruction
+/// budget.
+///
+/// ```
+/// use ebee_vm::{Helpers, Memory, Vm};
+/// let bytes = [
+///     0xb7, 0x00, 0, 0, 5, 0, 0, 0, // mov %r0, 5
+///     0x07, 0x00, 0, 0, 2, 0, 0, 0, // add %r0, 2
+///     0x95, 0x00, 0, 0, 0, 0, 0, 0, // exit
+/// ];
+/// let program = Vm::new(Helpers::basic()).load_bytes(&bytes)?;
+/// assert_eq!(program.run(&Memory::new(), &[])?, 7);
+/// # Ok::<(), ebee_vm::VmError>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Vm {
+    helpers: Arc<Helpers>,
+    budget: u64,
+}
+
+impl Vm {
+    /// A VM with these helpers and the [`DEFAULT_BUDGET`].
+    pub fn new(helpers: Helpers) -> Self {
+        Vm {
+            helpers: Arc::new(helpers),
+            budget: DEFAULT_BUDGET,
+        }
+    }
+
+    /// Sets the maximum number of instructions one run may execute.
+    pub fn with_budget(mut self, budget: u64) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Decodes, validates and loads raw little-endian bytecode.
+    pub fn load_bytes(&self, bytecode: &[u8]) -> Result<Program, VmError> {
+        let slots = ebee_isa::slots_from_bytes(bytecode)?;
+        self.load(&ebee_isa::decode_program(&slots)?)
+    }
+
+    /// Loads validated instructions (from [`ebee_isa::decode_program`] or the assembler).
+    ///
+    /// Refuses, naming the instruction: calls to helpers that are not registered, kfunc calls,
+    /// `lddw` pseudo references that only an object loader can resolve, and reads of registers
+    /// that may be uninitialized.
+    pub fn load(&self, program: &[Instruction]) -> Result<Program, VmError> {
+        crate::init_check::check_initialized(program)?;
+        let mut code = Vec::with_capacity(program.len() * 2);
+        for insn in program {
+            let unresolved = match insn.op {
+                Op::LddwMapFd => Some("map fd"),
+                Op::LddwMapValue => Some("map value"),
+                Op::LddwBtfId => Some("BTF id"),
+                Op::LddwFunc => Some("function"),
+                Op::LddwMapIdx => Some("map index"),
+                Op::LddwMapIdxValue => Some("map index value"),
+                _ => None,
+            };
+            if let Some(what) = unresolved {
+                return Err(VmError::UnresolvedReference { pc: insn.pc, what });
+            }
+            if insn.op == Op::CallHelper && self.helpers.get(insn.imm as u32).is_none() {
+                return Err(VmError::UnknownHelper {
+                    pc: insn.pc,
+                    id: insn.imm,
+                });
+            }
+            if insn.op == Op::CallKfunc {
+                return Err(VmError::KfuncUnsupported {
+                    pc: insn.pc,
+                    btf_id: insn.imm,
+                });
+            }
+            let slot = Slot {
+                op: insn.op,
+                dst: insn.dst,
+                src: insn.src,
+                off: insn.off,
+                imm: insn.imm,
+            };
+            // `lddw` fills two slots; validation guarantees nothing jumps to the second.
+            code.extend(std::iter::repeat_n(slot, insn.slots()));
+        }
+        Ok(Program {
+            code: code.into_boxed_slice(),
+            helpers: self.helpers.clone(),
+            budget: self.budget,
+        })
+    }
+}
+
+/// A loaded program. `Send + Sync`: run it from many threads at once.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub(crate) code: Box<[Slot]>,
+    pub(crate) helpers: Arc<Helpers>,
+    pub(crate) budget: u64,
+}
+
+impl Program {
+    /// Number of 8-byte instruction slots.
+    pub fn len(&self) -> usize {
+        self.code.len()
+    }
+
+    /// Always false: a loaded program has at least one instruction.
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+}
