@@ -1,0 +1,173 @@
+//! Checked mode, the instruction budget, call frames and helpers, on small assembled programs.
+
+use ebee_vm::{Access, Helpers, Memory, Vm, VmError};
+
+fn load(asm: &str) -> ebee_vm::Program {
+    let program = ebee_isa::assemble(asm).expect("assembles");
+    Vm::new(Helpers::basic()).load(&program).expect("loads")
+}
+
+#[test]
+fn out_of_bounds_read_names_instruction_address_and_nearest_region() {
+    let program = load("ldxw %r0, [%r1+6]\nexit");
+    let mut input = vec![0u8; 8];
+    let mut memory = Memory::new();
+    let addr = memory.add_mut("input", &mut input);
+    let err = program.run(&memory, &[addr]).unwrap_err();
+    let VmError::OutOfBounds {
+        pc,
+        access,
+        addr: bad,
+        size,
+        ref nearest,
+    } = err
+    else {
+        panic!("unexpected {err}");
+    };
+    assert_eq!((pc, access, bad, size), (0, Access::Read, addr + 6, 4));
+    assert!(nearest.contains("input"), "{nearest}");
+    assert!(err.to_string().contains("instruction 0"), "{err}");
+}
+
+#[test]
+fn stores_to_read_only_memory_and_below_the_frame_are_refused() {
+    let program = load("stb [%r1+0], 1\nmov %r0, 0\nexit");
+    let input = vec![0u8; 4];
+    let mut memory = Memory::new();
+    let addr = memory.add("input", &input);
+    let err = program.run(&memory, &[addr]).unwrap_err();
+    assert!(err.to_string().contains("read-only"), "{err}");
+
+    let below_stack = load("stdw [%r10-520], 1\nmov %r0, 0\nexit");
+    let err = below_stack.run(&Memory::new(), &[]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VmError::OutOfBounds {
+                access: Access::Write,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("stack"), "{err}");
+}
+
+#[test]
+fn wild_pointers_are_errors_not_faults() {
+    let program = load("lddw %r1, 0xdeadbeef00\nldxdw %r0, [%r1]\nexit");
+    let err = program.run(&Memory::new(), &[]).unwrap_err();
+    assert!(matches!(err, VmError::OutOfBounds { pc: 2, addr: 0xdeadbeef00, .. }), "{err}");
+    assert!(err.to_string().contains("nearest region is stack"), "{err}");
+}
+
+#[test]
+fn budget_stops_an_infinite_loop() {
+    let program = ebee_isa::assemble("mov %r0, 0\nloop:\nja loop\nexit").unwrap();
+    let program = Vm::new(Helpers::new())
+        .with_budget(1000)
+        .load(&program)
+        .unwrap();
+    let err = program.run(&Memory::new(), &[]).unwrap_err();
+    assert_eq!(
+        err,
+        VmError::BudgetExhausted {
+            pc: 1,
+            budget: 1000
+        }
+    );
+}
+
+#[test]
+fn callee_gets_a_fresh_frame_and_caller_registers_survive() {
+    let program = load(
+        "mov %r6, 6
+stdw [%r10-8], 11
+call local f
+ldxdw %r1, [%r10-8]
+add %r0, %r1
+add %r0, %r6
+exit
+f:
+mov %r6, 100
+stdw [%r10-8], 22
+ldxdw %r0, [%r10-8]
+exit",
+    );
+    // 22 (callee's own slot) + 11 (caller's slot untouched) + 6 (r6 restored)
+    assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 39);
+}
+
+#[test]
+fn call_depth_is_limited_to_eight_frames() {
+    let program = load("mov %r0, 0\ncall local f\nexit\nf:\ncall local f\nexit");
+    let err = program.run(&Memory::new(), &[]).unwrap_err();
+    assert!(
+        matches!(err, VmError::CallDepthExceeded { max: 8, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn registered_helpers_read_program_memory_with_checks() {
+    let mut helpers = Helpers::new();
+    helpers.register(1000, "sum_bytes", |env, args| {
+        let bytes = env.read(args[0], args[1] as usize)?;
+        Ok(bytes.iter().map(|&b| b as u64).sum())
+    });
+    let program = ebee_isa::assemble("call 1000\nexit").unwrap();
+    let program = Vm::new(helpers).load(&program).unwrap();
+    let mut input = vec![1u8, 2, 3];
+    let mut memory = Memory::new();
+    let addr = memory.add_mut("input", &mut input);
+    assert_eq!(program.run(&memory, &[addr, 3]).unwrap(), 6);
+    let err = program.run(&memory, &[addr, 4]).unwrap_err();
+    assert!(matches!(err, VmError::Helper { id: 1000, .. }), "{err}");
+}
+
+#[test]
+fn unknown_helpers_and_unresolved_maps_are_refused_at_load() {
+    let vm = Vm::new(Helpers::basic());
+    let err = vm
+        .load(&ebee_isa::assemble("call 9999\nexit").unwrap())
+        .unwrap_err();
+    assert_eq!(err, VmError::UnknownHelper { pc: 0, id: 9999 });
+    // lddw with src = 1 (map fd), as an unrelocated object would have.
+    let bytes = [
+        [0x18, 0x11, 0, 0, 3, 0, 0, 0],
+        [0; 8],
+        [0xb7, 0, 0, 0, 0, 0, 0, 0],
+        [0x95, 0, 0, 0, 0, 0, 0, 0],
+    ]
+    .concat();
+    let err = vm.load_bytes(&bytes).unwrap_err();
+    assert!(
+        matches!(err, VmError::UnresolvedReference { pc: 0, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn misaligned_atomics_are_refused() {
+    let program = load("stdw [%r10-16], 0\nmov %r1, 1\nlock add [%r10-12], %r1\nmov %r0, 0\nexit");
+    let err = program.run(&Memory::new(), &[]).unwrap_err();
+    assert!(
+        matches!(err, VmError::MisalignedAtomic { pc: 2, .. }),
+        "{err}"
+    );
+}
+
+#[test]
+fn programs_run_on_many_threads_at_once() {
+    let program =
+        load("mov %r0, 0\nmov %r2, 1000\nloop:\nadd %r0, %r2\nsub %r2, 1\njne %r2, 0, loop\nexit");
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..50 {
+                    assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 500_500);
+                }
+            });
+        }
+    });
+}

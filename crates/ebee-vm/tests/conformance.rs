@@ -1,0 +1,99 @@
+//! Runs every test of the public BPF conformance suite (`../shared/conformance/tests`) through
+//! the assembler and the interpreter, and checks the negative files that only execution can
+//! reject.
+
+use ebee_isa::ConformanceTest;
+use ebee_vm::{Helpers, Memory, Vm};
+use std::path::{Path, PathBuf};
+
+fn suite_dir(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance")
+        .join(kind)
+}
+
+fn data_files(kind: &str) -> Vec<PathBuf> {
+    let dir = suite_dir(kind);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot read {}: {e} (is ../shared beside the repo?)",
+                dir.display()
+            )
+        })
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "data"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Assembles and runs one test file the way the public runner's plugins do: r1 points at the
+/// input memory, r2 holds its length. Returns r0 or the error text.
+fn run(path: &Path) -> Result<(u64, ConformanceTest), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let test = ConformanceTest::parse(&text).map_err(|e| e.to_string())?;
+    let program = test.program().map_err(|e| e.to_string())?;
+    let program = Vm::new(Helpers::basic())
+        .load(&program)
+        .map_err(|e| e.to_string())?;
+    let mut input = test.mem.clone();
+    let len = input.len() as u64;
+    let mut memory = Memory::new();
+    let addr = memory.add_mut("input", &mut input);
+    let r0 = program
+        .run(&memory, &[addr, len])
+        .map_err(|e| e.to_string())?;
+    Ok((r0, test))
+}
+
+#[test]
+fn every_conformance_test_passes() {
+    let files = data_files("tests");
+    assert_eq!(files.len(), 313, "the suite has 313 tests");
+    let mut failures = Vec::new();
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy();
+        match run(path) {
+            Ok((r0, test)) => match test.result {
+                Some(expected) if expected == r0 => {}
+                Some(expected) => {
+                    failures.push(format!("{name}: r0 = {r0:#x}, expected {expected:#x}"))
+                }
+                None => failures.push(format!("{name}: has no -- result section")),
+            },
+            Err(err) => failures.push(format!("{name}: {err}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
+
+/// Negative files that assemble and decode: their fault is only visible when the program is
+/// loaded or run. Each must be rejected (an error, or r0 different from the stated result).
+#[test]
+fn negative_files_rejected_at_load_or_run() {
+    let cases = [
+        ("error.data", Some("invalid")),
+        ("incorrect_return_value_high_bits.data", None),
+    ];
+    for (name, expected_error) in cases {
+        let path = suite_dir("negative").join(name);
+        match (run(&path), expected_error) {
+            (Err(err), Some(text)) => assert!(
+                err.to_lowercase().contains(text),
+                "{name}: error `{err}` does not mention `{text}`"
+            ),
+            (Ok((r0, test)), None) => assert_ne!(Some(r0), test.result, "{name}: accepted"),
+            (outcome, _) => panic!(
+                "{name}: unexpected outcome {outcome:?}",
+                outcome = outcome.map(|o| o.0)
+            ),
+        }
+    }
+}
