@@ -59,6 +59,14 @@ pub enum VmError {
         /// The register.
         reg: u8,
     },
+    /// An access to the program's context that its program type does not allow.
+    #[error("instruction {pc}: invalid context access: {reason}")]
+    BadContextAccess {
+        /// Instruction index.
+        pc: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// A checked-mode memory access outside every registered region.
     #[error("instruction {pc}: out-of-bounds {access} of {size} bytes at {addr:#x}; {nearest}")]
     OutOfBounds {

@@ -6,6 +6,7 @@
 
 use crate::error::Access;
 use crate::memory::{Memory, Region};
+use crate::program::Program;
 use std::sync::Arc;
 
 /// A helper implementation: receives r1–r5, returns r0, or an error message that stops the run.
@@ -28,21 +29,59 @@ impl std::fmt::Debug for Helper {
     }
 }
 
-/// What a helper can see of the running program: bounds-checked access to its memory.
+/// Maximum number of tail calls in one run, as in the kernel (`MAX_TAIL_CALL_CNT`).
+pub const MAX_TAIL_CALLS: u32 = 33;
+
+/// What a helper can see of the running program: bounds-checked access to its memory, the
+/// host state of the run, and the means to grant memory or tail-call.
 pub struct HelperEnv<'r, 'm> {
     pub(crate) memory: &'r Memory<'m>,
     pub(crate) stack: Region,
+    pub(crate) granted: &'r mut Vec<Region>,
+    pub(crate) tail_call: Option<Arc<Program>>,
+    pub(crate) tail_calls_so_far: u32,
 }
 
 impl HelperEnv<'_, '_> {
     fn check(&self, addr: u64, len: u64, access: Access) -> Result<(), String> {
-        let writable_ok = access == Access::Read || self.stack.writable;
-        if self.stack.contains(addr, len) && writable_ok {
+        let allowed = |r: &Region| r.contains(addr, len) && (access == Access::Read || r.writable);
+        if allowed(&self.stack) || self.granted.iter().any(allowed) {
             return Ok(());
         }
         self.memory
             .check(0, addr, len, access)
             .map_err(|e| e.to_string())
+    }
+
+    /// The worker (CPU) index this run executes on, as set by [`Memory::set_cpu`].
+    pub fn cpu(&self) -> usize {
+        self.memory.cpu()
+    }
+
+    /// The host state the embedder attached to this run ([`Memory::set_host_state`]), if it
+    /// has type `T`.
+    pub fn host_state<T: 'static>(&self) -> Option<&T> {
+        self.memory.host_state()?.downcast_ref()
+    }
+
+    /// Lets the program access `region` for the rest of the run (e.g. a map value a lookup
+    /// returned, or a reserved ring-buffer record). Checked mode refuses accesses to memory
+    /// that is neither registered nor granted.
+    pub fn grant(&mut self, region: Region) {
+        if !self.granted.contains(&region) {
+            self.granted.push(region);
+        }
+    }
+
+    /// Ends the current program when the helper returns and continues in `target` with the
+    /// same context (r1), as `bpf_tail_call` does. Returns false, and does nothing, when the
+    /// run already made [`MAX_TAIL_CALLS`] tail calls.
+    pub fn tail_call(&mut self, target: Arc<Program>) -> bool {
+        if self.tail_calls_so_far >= MAX_TAIL_CALLS {
+            return false;
+        }
+        self.tail_call = Some(target);
+        true
     }
 
     /// Copies `len` bytes the program owns at `addr` (stack or a registered region).
@@ -90,7 +129,7 @@ impl Helpers {
         let mut helpers = Self::new();
         helpers.register(5, "ktime_get_ns", |_, _| Ok(monotonic_ns()));
         helpers.register(7, "get_prandom_u32", |_, _| Ok(prandom_u32() as u64));
-        helpers.register(8, "get_smp_processor_id", |_, _| Ok(0));
+        helpers.register(8, "get_smp_processor_id", |env, _| Ok(env.cpu() as u64));
         helpers
     }
 

@@ -7,6 +7,7 @@ use crate::program::{Program, Slot};
 use crate::stack::{Stack, FRAME_SIZE, MAX_FRAMES};
 use ebee_isa::Op;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
 
 /// The result of a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,37 +59,54 @@ impl Program {
         memory: &Memory<'_>,
         args: &[u64],
     ) -> Result<Outcome, VmError> {
-        let code: &[Slot] = &self.code;
-        let mut reg = [0u64; ebee_isa::NUM_REGS];
-        for (r, a) in reg[1..6].iter_mut().zip(args) {
+        let stack = Stack::checkout();
+        let mut run = RunState {
+            memory,
+            granted: Vec::new(),
+            stack_top: stack.top(),
+            budget_left: self.budget,
+            tail_calls: 0,
+        };
+        let mut entry_args = [0u64; 5];
+        for (r, a) in entry_args.iter_mut().zip(args) {
             *r = *a;
         }
-        let stack = Stack::checkout();
-        let stack_top = stack.top();
+        let mut next: Option<Arc<Program>> = None;
+        loop {
+            let program = next.as_deref().unwrap_or(self);
+            match program.execute_one::<CHECKED>(&mut run, &entry_args)? {
+                Step::Exit(retval) => {
+                    return Ok(Outcome {
+                        retval,
+                        instructions: self.budget - run.budget_left,
+                    })
+                }
+                Step::TailCall(target, ctx) => {
+                    run.tail_calls += 1;
+                    entry_args = [ctx, 0, 0, 0, 0];
+                    next = Some(target);
+                }
+            }
+        }
+    }
+
+    /// Runs this program (one link of a tail-call chain) until it exits or tail-calls.
+    fn execute_one<const CHECKED: bool>(
+        &self,
+        run: &mut RunState<'_, '_>,
+        args: &[u64; 5],
+    ) -> Result<Step, VmError> {
+        let code: &[Slot] = &self.code;
+        // 16 entries so that a 4-bit register field indexes without a bounds check.
+        let mut reg = [0u64; 16];
+        reg[1..6].copy_from_slice(args);
+        let stack_top = run.stack_top;
         reg[10] = stack_top;
         let mut stack_low = stack_top - FRAME_SIZE;
         let mut frames = [Frame::default(); MAX_FRAMES];
         let mut depth = 0usize;
-        let mut budget = self.budget;
+        let mut budget = run.budget_left;
         let mut pc = 0usize;
-
-        let stack_region = |low: u64| Region {
-            name: "stack",
-            start: low,
-            len: stack_top - low,
-            writable: true,
-        };
-        // Bounds check for checked mode; compiles to nothing in unchecked mode.
-        let check = |pc: usize, addr: u64, size: u64, access: Access, low: u64| {
-            let in_stack =
-                addr >= low && addr.checked_add(size).is_some_and(|end| end <= stack_top);
-            if !CHECKED || in_stack {
-                return Ok(());
-            }
-            memory
-                .check(pc, addr, size, access)
-                .map_err(|_| memory.fault(pc, addr, size, access, &[stack_region(low)]))
-        };
 
         loop {
             // SAFETY: validation (`decode_program`) guarantees every jump and call target is a
@@ -103,8 +121,9 @@ impl Program {
                 });
             }
             budget -= 1;
-            let dst = insn.dst as usize;
-            let src = reg[insn.src as usize];
+            let dst = (insn.dst & 15) as usize;
+            let src_reg = (insn.src & 15) as usize;
+            let src = reg[src_reg];
             let imm = insn.imm as u64;
             let d = reg[dst];
             let (d32, s32, i32_) = (d as u32, src as u32, imm as u32);
@@ -113,7 +132,7 @@ impl Program {
             macro_rules! load {
                 ($ty:ty, $addr:expr) => {{
                     let addr = $addr;
-                    check(
+                    run.check::<CHECKED>(
                         pc - 1,
                         addr,
                         size_of::<$ty>() as u64,
@@ -128,7 +147,7 @@ impl Program {
             macro_rules! store {
                 ($ty:ty, $addr:expr, $value:expr) => {{
                     let addr = $addr;
-                    check(
+                    run.check::<CHECKED>(
                         pc - 1,
                         addr,
                         size_of::<$ty>() as u64,
@@ -141,9 +160,9 @@ impl Program {
             }
             macro_rules! atomic {
                 ($atomic:ty, $int:ty, |$a:ident, $v:ident| $body:expr) => {{
-                    let addr = reg[insn.dst as usize].wrapping_add(insn.off as u64);
+                    let addr = reg[dst].wrapping_add(insn.off as u64);
                     let size = size_of::<$int>() as u64;
-                    check(pc - 1, addr, size, Access::Write, stack_low)?;
+                    run.check::<CHECKED>(pc - 1, addr, size, Access::Write, stack_low)?;
                     if addr % size != 0 {
                         return Err(VmError::MisalignedAtomic {
                             pc: pc - 1,
@@ -154,7 +173,7 @@ impl Program {
                     // SAFETY: the address is in writable program memory (checked above, or
                     // guaranteed by the caller of `run_unchecked`) and naturally aligned.
                     let $a = unsafe { <$atomic>::from_ptr(addr as *mut $int) };
-                    let $v = reg[insn.src as usize] as $int;
+                    let $v = reg[src_reg] as $int;
                     $body
                 }};
             }
@@ -281,24 +300,19 @@ impl Program {
                     let _ = atomic!(AtomicU32, u32, |a, v| a.fetch_xor(v, SeqCst));
                 }
                 Op::AtomicFetchAdd32 => {
-                    reg[insn.src as usize] =
-                        atomic!(AtomicU32, u32, |a, v| a.fetch_add(v, SeqCst)) as u64
+                    reg[src_reg] = atomic!(AtomicU32, u32, |a, v| a.fetch_add(v, SeqCst)) as u64
                 }
                 Op::AtomicFetchOr32 => {
-                    reg[insn.src as usize] =
-                        atomic!(AtomicU32, u32, |a, v| a.fetch_or(v, SeqCst)) as u64
+                    reg[src_reg] = atomic!(AtomicU32, u32, |a, v| a.fetch_or(v, SeqCst)) as u64
                 }
                 Op::AtomicFetchAnd32 => {
-                    reg[insn.src as usize] =
-                        atomic!(AtomicU32, u32, |a, v| a.fetch_and(v, SeqCst)) as u64
+                    reg[src_reg] = atomic!(AtomicU32, u32, |a, v| a.fetch_and(v, SeqCst)) as u64
                 }
                 Op::AtomicFetchXor32 => {
-                    reg[insn.src as usize] =
-                        atomic!(AtomicU32, u32, |a, v| a.fetch_xor(v, SeqCst)) as u64
+                    reg[src_reg] = atomic!(AtomicU32, u32, |a, v| a.fetch_xor(v, SeqCst)) as u64
                 }
                 Op::AtomicXchg32 => {
-                    reg[insn.src as usize] =
-                        atomic!(AtomicU32, u32, |a, v| a.swap(v, SeqCst)) as u64
+                    reg[src_reg] = atomic!(AtomicU32, u32, |a, v| a.swap(v, SeqCst)) as u64
                 }
                 Op::AtomicCmpxchg32 => {
                     let expected = reg[0] as u32;
@@ -319,19 +333,19 @@ impl Program {
                     let _ = atomic!(AtomicU64, u64, |a, v| a.fetch_xor(v, SeqCst));
                 }
                 Op::AtomicFetchAdd64 => {
-                    reg[insn.src as usize] = atomic!(AtomicU64, u64, |a, v| a.fetch_add(v, SeqCst))
+                    reg[src_reg] = atomic!(AtomicU64, u64, |a, v| a.fetch_add(v, SeqCst))
                 }
                 Op::AtomicFetchOr64 => {
-                    reg[insn.src as usize] = atomic!(AtomicU64, u64, |a, v| a.fetch_or(v, SeqCst))
+                    reg[src_reg] = atomic!(AtomicU64, u64, |a, v| a.fetch_or(v, SeqCst))
                 }
                 Op::AtomicFetchAnd64 => {
-                    reg[insn.src as usize] = atomic!(AtomicU64, u64, |a, v| a.fetch_and(v, SeqCst))
+                    reg[src_reg] = atomic!(AtomicU64, u64, |a, v| a.fetch_and(v, SeqCst))
                 }
                 Op::AtomicFetchXor64 => {
-                    reg[insn.src as usize] = atomic!(AtomicU64, u64, |a, v| a.fetch_xor(v, SeqCst))
+                    reg[src_reg] = atomic!(AtomicU64, u64, |a, v| a.fetch_xor(v, SeqCst))
                 }
                 Op::AtomicXchg64 => {
-                    reg[insn.src as usize] = atomic!(AtomicU64, u64, |a, v| a.swap(v, SeqCst))
+                    reg[src_reg] = atomic!(AtomicU64, u64, |a, v| a.swap(v, SeqCst))
                 }
                 Op::AtomicCmpxchg64 => {
                     let expected = reg[0];
@@ -389,7 +403,12 @@ impl Program {
 
                 Op::CallHelper | Op::Callx => {
                     let id = if insn.op == Op::Callx { d } else { imm };
-                    reg[0] = self.call_helper(pc - 1, id, &reg, memory, stack_region(stack_low))?;
+                    run.budget_left = budget;
+                    let (r0, tail_call) = self.call_helper(pc - 1, id, &reg, run, stack_low)?;
+                    if let Some(target) = tail_call {
+                        return Ok(Step::TailCall(target, reg[1]));
+                    }
+                    reg[0] = r0;
                 }
                 Op::CallKfunc => unreachable!("refused at load"),
                 Op::CallLocal => {
@@ -411,10 +430,8 @@ impl Program {
                 }
                 Op::Exit => {
                     if depth == 0 {
-                        return Ok(Outcome {
-                            retval: reg[0],
-                            instructions: self.budget - budget,
-                        });
+                        run.budget_left = budget;
+                        return Ok(Step::Exit(reg[0]));
                     }
                     depth -= 1;
                     let frame = frames[depth];
@@ -432,23 +449,104 @@ impl Program {
         &self,
         pc: usize,
         id: u64,
-        reg: &[u64; ebee_isa::NUM_REGS],
-        memory: &Memory<'_>,
-        stack: Region,
-    ) -> Result<u64, VmError> {
+        reg: &[u64; 16],
+        run: &mut RunState<'_, '_>,
+        stack_low: u64,
+    ) -> Result<(u64, Option<Arc<Program>>), VmError> {
         let helper = u32::try_from(id)
             .ok()
             .and_then(|id| self.helpers.get(id))
             .ok_or(VmError::UnknownHelper { pc, id: id as i64 })?;
-        let mut env = HelperEnv { memory, stack };
+        let mut env = HelperEnv {
+            memory: run.memory,
+            stack: run.stack_region(stack_low),
+            granted: &mut run.granted,
+            tail_call: None,
+            tail_calls_so_far: run.tail_calls,
+        };
         let args = [reg[1], reg[2], reg[3], reg[4], reg[5]];
-        (helper.func)(&mut env, args).map_err(|message| VmError::Helper {
+        let r0 = (helper.func)(&mut env, args).map_err(|message| VmError::Helper {
             pc,
             id: helper.id,
             name: helper.name.clone(),
             message,
-        })
+        })?;
+        Ok((r0, env.tail_call))
     }
+}
+
+/// State of one run, shared by the programs of a tail-call chain.
+pub(crate) struct RunState<'r, 'm> {
+    memory: &'r Memory<'m>,
+    /// Regions helpers granted during the run (map values, ring-buffer records).
+    granted: Vec<Region>,
+    stack_top: u64,
+    budget_left: u64,
+    tail_calls: u32,
+}
+
+impl RunState<'_, '_> {
+    fn stack_region(&self, low: u64) -> Region {
+        Region {
+            name: "stack",
+            start: low,
+            len: self.stack_top - low,
+            writable: true,
+        }
+    }
+
+    /// Bounds check of checked mode; compiles to nothing in unchecked mode.
+    #[inline(always)]
+    fn check<const CHECKED: bool>(
+        &self,
+        pc: usize,
+        addr: u64,
+        size: u64,
+        access: Access,
+        stack_low: u64,
+    ) -> Result<(), VmError> {
+        if !CHECKED {
+            return Ok(());
+        }
+        let in_stack = addr >= stack_low
+            && addr
+                .checked_add(size)
+                .is_some_and(|end| end <= self.stack_top);
+        if in_stack {
+            return Ok(());
+        }
+        self.check_regions(pc, addr, size, access, stack_low)
+    }
+
+    #[cold]
+    fn check_regions(
+        &self,
+        pc: usize,
+        addr: u64,
+        size: u64,
+        access: Access,
+        stack_low: u64,
+    ) -> Result<(), VmError> {
+        let allowed = |r: &Region| r.contains(addr, size) && (access == Access::Read || r.writable);
+        if self
+            .memory
+            .regions()
+            .iter()
+            .chain(&self.granted)
+            .any(allowed)
+        {
+            return Ok(());
+        }
+        let mut extra = self.granted.clone();
+        extra.push(self.stack_region(stack_low));
+        Err(self.memory.fault(pc, addr, size, access, &extra))
+    }
+}
+
+/// How one program of a chain ended.
+enum Step {
+    Exit(u64),
+    TailCall(Arc<Program>, u64),
 }
 
 /// Signed 64-bit division with the ISA's results: x / 0 = 0, INT_MIN / -1 = INT_MIN.

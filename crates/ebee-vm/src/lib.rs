@@ -23,16 +23,18 @@
 //! ```
 #![warn(missing_docs)]
 
+mod ctx;
+mod dataflow;
 mod error;
 mod helpers;
-mod init_check;
 mod interp;
 mod memory;
 mod program;
 mod stack;
 
+pub use ctx::{ContextLayout, CtxAccess, HostField};
 pub use error::{Access, VmError};
-pub use helpers::{Helper, HelperEnv, HelperFn, Helpers};
+pub use helpers::{Helper, HelperEnv, HelperFn, Helpers, MAX_TAIL_CALLS};
 pub use interp::Outcome;
 pub use memory::{Memory, Region};
 pub use program::{Program, Vm, DEFAULT_BUDGET};

@@ -1,6 +1,7 @@
 //! Memory regions a program may touch, and the bounds checks of checked mode.
 
 use crate::error::{Access, VmError};
+use std::any::Any;
 use std::marker::PhantomData;
 
 /// One block of host memory registered for a run.
@@ -42,10 +43,21 @@ impl Region {
 /// let addr = memory.add_mut("packet", &mut packet);
 /// assert_eq!(memory.regions()[0].start, addr);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Memory<'a> {
     regions: Vec<Region>,
+    cpu: usize,
+    host_state: Option<&'a dyn Any>,
     _borrows: PhantomData<&'a mut [u8]>,
+}
+
+impl std::fmt::Debug for Memory<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memory")
+            .field("regions", &self.regions)
+            .field("cpu", &self.cpu)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> Memory<'a> {
@@ -74,6 +86,29 @@ impl<'a> Memory<'a> {
             writable,
         });
         start
+    }
+
+    /// Sets the worker (CPU) index the run executes on: per-CPU maps and
+    /// `get_smp_processor_id` use it. Defaults to 0.
+    pub fn set_cpu(&mut self, cpu: usize) {
+        self.cpu = cpu;
+    }
+
+    /// The worker (CPU) index of the run.
+    pub fn cpu(&self) -> usize {
+        self.cpu
+    }
+
+    /// Attaches host state that helpers read with [`crate::HelperEnv::host_state`] (e.g. the
+    /// packet a program type's helpers resize). Use interior mutability for state helpers
+    /// change.
+    pub fn set_host_state(&mut self, state: &'a dyn Any) {
+        self.host_state = Some(state);
+    }
+
+    /// The attached host state.
+    pub fn host_state(&self) -> Option<&'a dyn Any> {
+        self.host_state
     }
 
     /// The registered regions, in registration order.

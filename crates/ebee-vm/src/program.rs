@@ -1,5 +1,6 @@
 //! Loading: validated instructions → a [`Program`] ready to run.
 
+use crate::ctx::ContextLayout;
 use crate::error::VmError;
 use crate::helpers::Helpers;
 use ebee_isa::{Instruction, Op};
@@ -67,7 +68,18 @@ impl Vm {
     /// `lddw` pseudo references that only an object loader can resolve, and reads of registers
     /// that may be uninitialized.
     pub fn load(&self, program: &[Instruction]) -> Result<Program, VmError> {
-        crate::init_check::check_initialized(program)?;
+        self.load_with_context(program, None)
+    }
+
+    /// As [`Vm::load`], for a program whose r1 at entry is a context described by `context`:
+    /// every load and store through the context pointer is rewritten to the host layout, and
+    /// accesses the layout refuses (or through a modified context pointer) fail the load.
+    pub fn load_with_context(
+        &self,
+        program: &[Instruction],
+        context: Option<&dyn ContextLayout>,
+    ) -> Result<Program, VmError> {
+        let facts = crate::dataflow::analyze(program, context.is_some())?;
         let mut code = Vec::with_capacity(program.len() * 2);
         for insn in program {
             let unresolved = match insn.op {
@@ -103,6 +115,11 @@ impl Vm {
             };
             // `lddw` fills two slots; validation guarantees nothing jumps to the second.
             code.extend(std::iter::repeat_n(slot, insn.slots()));
+        }
+        if let Some(layout) = context {
+            for &pc in &facts.ctx_accesses {
+                crate::ctx::rewrite(layout, pc, &mut code[pc])?;
+            }
         }
         Ok(Program {
             code: code.into_boxed_slice(),

@@ -57,7 +57,17 @@ fn stores_to_read_only_memory_and_below_the_frame_are_refused() {
 fn wild_pointers_are_errors_not_faults() {
     let program = load("lddw %r1, 0xdeadbeef00\nldxdw %r0, [%r1]\nexit");
     let err = program.run(&Memory::new(), &[]).unwrap_err();
-    assert!(matches!(err, VmError::OutOfBounds { pc: 2, addr: 0xdeadbeef00, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            VmError::OutOfBounds {
+                pc: 2,
+                addr: 0xdeadbeef00,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("nearest region is stack"), "{err}");
 }
 
@@ -170,4 +180,54 @@ fn programs_run_on_many_threads_at_once() {
             });
         }
     });
+}
+
+#[test]
+fn tail_calls_replace_the_program_and_are_limited() {
+    use std::sync::{Arc, OnceLock};
+    let target: Arc<OnceLock<Arc<ebee_vm::Program>>> = Arc::new(OnceLock::new());
+    let mut helpers = Helpers::new();
+    let slot = target.clone();
+    helpers.register(12, "tail_call", move |env, _| {
+        let program = slot.get().expect("set").clone();
+        Ok(if env.tail_call(program) { 0 } else { u64::MAX })
+    });
+    let vm = Vm::new(helpers);
+    // The target adds 1 to a counter behind r1 and tail-calls itself.
+    let looping = "ldxdw %r2, [%r1+0]\nadd %r2, 1\nstxdw [%r1+0], %r2\ncall 12\nmov %r0, 7\nexit";
+    let program = Arc::new(vm.load(&ebee_isa::assemble(looping).unwrap()).unwrap());
+    target.set(program.clone()).unwrap();
+    let mut counter = 0u64.to_le_bytes().to_vec();
+    let mut memory = Memory::new();
+    let addr = memory.add_mut("counter", &mut counter);
+    // 1 initial run + 33 tail calls; the 34th attempt fails and the program returns 7.
+    assert_eq!(program.run(&memory, &[addr]).unwrap(), 7);
+    drop(memory);
+    assert_eq!(u64::from_le_bytes(counter.try_into().unwrap()), 34);
+}
+
+#[test]
+fn helpers_grant_memory_for_the_rest_of_the_run() {
+    let value: &'static mut [u8] = Box::leak(vec![5u8; 8].into_boxed_slice());
+    let addr = value.as_ptr() as u64;
+    let mut helpers = Helpers::new();
+    helpers.register(1, "lookup", move |env, _| {
+        env.grant(ebee_vm::Region {
+            name: "map value",
+            start: addr,
+            len: 8,
+            writable: true,
+        });
+        Ok(addr)
+    });
+    let vm = Vm::new(helpers);
+    let program = vm
+        .load(&ebee_isa::assemble("call 1\nldxb %r0, [%r0+7]\nexit").unwrap())
+        .unwrap();
+    assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 5);
+    let program = vm
+        .load(&ebee_isa::assemble("call 1\nldxb %r0, [%r0+8]\nexit").unwrap())
+        .unwrap();
+    let err = program.run(&Memory::new(), &[]).unwrap_err();
+    assert!(err.to_string().contains("map value"), "{err}");
 }

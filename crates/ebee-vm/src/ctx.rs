@@ -1,0 +1,108 @@
+//! Context layouts: how a program type's UAPI context (`struct xdp_md`, `struct __sk_buff`, …)
+//! maps onto the host's context structure, and the load-time rewrite of context accesses
+//! (the kernel's `convert_ctx_access`).
+//!
+//! The kernel's UAPI declares pointer fields such as `xdp_md.data` as 32-bit; the host context
+//! holds real 64-bit pointers, and a program's 4-byte load of such a field becomes an 8-byte
+//! load of the host field.
+
+use crate::error::VmError;
+use crate::program::Slot;
+use ebee_isa::Op;
+
+/// One access a program makes to its context, in UAPI terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CtxAccess {
+    /// Byte offset into the UAPI structure.
+    pub offset: i16,
+    /// Access size in bytes (1, 2, 4 or 8).
+    pub size: u8,
+    /// True for stores.
+    pub write: bool,
+}
+
+/// Where that access goes in the host context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostField {
+    /// Byte offset into the host structure.
+    pub offset: i16,
+    /// Access size in bytes in the host structure (8 for widened pointer fields).
+    pub size: u8,
+}
+
+/// A program type's context: translates UAPI accesses to host accesses, or refuses them.
+///
+/// ```
+/// use ebee_vm::{ContextLayout, CtxAccess, HostField};
+/// /// UAPI: `struct { __u32 data; __u32 len; }`; host: `struct { u64 data; u32 len; }`.
+/// struct Example;
+/// impl ContextLayout for Example {
+///     fn translate(&self, a: CtxAccess) -> Result<HostField, String> {
+///         match (a.offset, a.size, a.write) {
+///             (0, 4, false) => Ok(HostField { offset: 0, size: 8 }),
+///             (4, 4, _) => Ok(HostField { offset: 8, size: 4 }),
+///             _ => Err(format!("invalid access of {} bytes at offset {}", a.size, a.offset)),
+///         }
+///     }
+/// }
+/// ```
+pub trait ContextLayout: Send + Sync {
+    /// Translates one access, or says why the program may not make it.
+    fn translate(&self, access: CtxAccess) -> Result<HostField, String>;
+}
+
+fn load_op(size: u8) -> Option<Op> {
+    Some(match size {
+        1 => Op::Ldxb,
+        2 => Op::Ldxh,
+        4 => Op::Ldxw,
+        8 => Op::Ldxdw,
+        _ => return None,
+    })
+}
+
+fn store_op(size: u8, from_reg: bool) -> Option<Op> {
+    Some(match (size, from_reg) {
+        (1, true) => Op::Stxb,
+        (2, true) => Op::Stxh,
+        (4, true) => Op::Stxw,
+        (8, true) => Op::Stxdw,
+        (1, false) => Op::Stb,
+        (2, false) => Op::Sth,
+        (4, false) => Op::Stw,
+        (8, false) => Op::Stdw,
+        _ => return None,
+    })
+}
+
+/// Rewrites the context access in `slot` (found by the data-flow analysis) to the host layout.
+pub(crate) fn rewrite(
+    layout: &dyn ContextLayout,
+    pc: usize,
+    slot: &mut Slot,
+) -> Result<(), VmError> {
+    let def = slot.op.def();
+    let size = def.access_size().unwrap_or(0);
+    let write = !matches!(def.shape, ebee_isa::Shape::Load);
+    let signed = matches!(slot.op, Op::Ldxsb | Op::Ldxsh | Op::Ldxsw);
+    let bad = |reason: String| VmError::BadContextAccess { pc, reason };
+    if signed {
+        return Err(bad("sign-extending load from the context".to_string()));
+    }
+    let access = CtxAccess {
+        offset: slot.off,
+        size,
+        write,
+    };
+    let host = layout.translate(access).map_err(bad)?;
+    let from_reg = def.shape == ebee_isa::Shape::StoreReg;
+    let op = if write {
+        store_op(host.size, from_reg)
+    } else {
+        load_op(host.size)
+    };
+    slot.op =
+        op.ok_or_else(|| bad(format!("host field size {} is not 1, 2, 4 or 8", host.size)))?;
+    slot.off = host.offset;
+    Ok(())
+}
