@@ -1,1 +1,45 @@
-fn main() {}
+//! `ebee`: run, assemble and disassemble eBPF programs outside the kernel.
+//!
+//! Crates used: `clap` (argument parsing with generated `--help` for every subcommand),
+//! `anyhow` (error context chains for messages that say what and where), `serde_json`
+//! (`--json` output). The logic lives in the library crates; this binary parses arguments,
+//! reads files and prints.
+
+mod commands;
+mod input;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// ebee: a user-space eBPF toolkit.
+#[derive(Parser)]
+#[command(name = "ebee", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Asm(commands::asm::Args),
+    Disasm(commands::disasm::Args),
+    Run(commands::run::Args),
+    ConformancePlugin(commands::plugin::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Asm(args) => commands::asm::main(args),
+        Command::Disasm(args) => commands::disasm::main(args),
+        Command::Run(args) => commands::run::main(args),
+        Command::ConformancePlugin(args) => commands::plugin::main(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("ebee: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

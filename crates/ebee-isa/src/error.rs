@@ -97,4 +97,13 @@ pub enum IsaError {
         /// What is wrong, naming the offending text.
         message: String,
     },
+    /// A conformance-suite `.data` file that does not parse (see
+    /// [`crate::ConformanceTest::parse`]).
+    #[error("conformance data line {line}: {message}")]
+    ConformanceData {
+        /// 1-based line number in the `.data` file.
+        line: usize,
+        /// What is wrong, naming the offending text.
+        message: String,
+    },
 }

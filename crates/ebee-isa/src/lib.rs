@@ -17,15 +17,50 @@
 //! # Ok::<(), ebee_isa::IsaError>(())
 //! ```
 //!
+//! Text forms, all driven by the same table:
+//!
+//! - [`assemble`]: the syntax of the BPF conformance suite's `-- asm` sections, validated like
+//!   bytecode; [`disassemble_conformance`] prints it back so that re-assembling gives
+//!   byte-identical bytecode.
+//! - [`ConformanceTest`]: a parsed conformance-suite `.data` file.
+//!
+//! ```
+//! use ebee_isa::{assemble, disassemble_conformance, encode_program, slots_to_bytes};
+//! let program = assemble(
+//!     "lddw %r1, 0x1122334455667788  # two slots
+//!      stxdw [%r10-8], %r1
+//!      ldxw %r0, [%r10-8]
+//!      jeq %r0, 0x55667788, done
+//!      mov %r0, 0
+//!      done:
+//!      exit",
+//! )?;
+//! assert_eq!(program[3].off, 1);
+//! let text = disassemble_conformance(&program);
+//! assert!(text.starts_with("lddw %r1, 0x1122334455667788\nstxdw [%r10-8], %r1\n"));
+//! assert_eq!(
+//!     slots_to_bytes(&encode_program(&assemble(&text)?)),
+//!     slots_to_bytes(&encode_program(&program))
+//! );
+//! # Ok::<(), ebee_isa::IsaError>(())
+//! ```
+//!
 //! Dependencies: `thiserror` only, for the error enum.
 #![warn(missing_docs)]
 
+mod asm;
+mod conformance_data;
 mod decode;
+pub mod disasm;
 mod error;
 mod insn;
 mod opcode;
 
+pub use asm::assemble;
+pub use conformance_data::ConformanceTest;
 pub use decode::{decode_program, encode_program, Instruction};
+pub use disasm::disassemble_conformance;
+pub use disasm::{disassemble_llvm, LlvmCpu, LlvmDisassembler, LlvmSection};
 pub use error::IsaError;
 pub use insn::{slots_from_bytes, slots_to_bytes, Insn, INSN_SIZE};
 pub use opcode::{rows_for_opcode, Op, OpDef, Select, Shape, OPCODES};

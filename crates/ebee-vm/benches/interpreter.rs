@@ -123,7 +123,10 @@ fn bench_program(c: &mut Criterion, name: &str, asm: &str, native: fn(&[u8]) -> 
     let mut memory = Memory::new();
     let addr = memory.add_mut("input", &mut data);
     let outcome = program.run_counting(&memory, &[addr, len]).expect("runs");
-    assert_eq!(outcome.retval, expected, "{name}: interpreter and native disagree");
+    assert_eq!(
+        outcome.retval, expected,
+        "{name}: interpreter and native disagree"
+    );
     let per_run = outcome.instructions;
 
     let mut group = c.benchmark_group(format!("{name} ({per_run} insns/run)"));
@@ -134,7 +137,9 @@ fn bench_program(c: &mut Criterion, name: &str, asm: &str, native: fn(&[u8]) -> 
             for _ in 0..runs {
                 black_box(program.run(&memory, &[addr, len]).unwrap());
             }
-            start.elapsed().mul_f64(iters as f64 / (runs * per_run) as f64)
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / (runs * per_run) as f64)
         })
     });
     group.bench_function("unchecked, ns per instruction", |b| {
@@ -146,7 +151,9 @@ fn bench_program(c: &mut Criterion, name: &str, asm: &str, native: fn(&[u8]) -> 
                 // input region (checked above by the successful checked run on equal input).
                 black_box(unsafe { program.run_unchecked(&memory, &[addr, len]) }.unwrap());
             }
-            start.elapsed().mul_f64(iters as f64 / (runs * per_run) as f64)
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / (runs * per_run) as f64)
         })
     });
     group.bench_function("native Rust, ns per input byte", |b| {
@@ -157,7 +164,9 @@ fn bench_program(c: &mut Criterion, name: &str, asm: &str, native: fn(&[u8]) -> 
             for _ in 0..runs {
                 black_box(native(black_box(&input)));
             }
-            start.elapsed().mul_f64(iters as f64 / (runs * INPUT_LEN as u64) as f64)
+            start
+                .elapsed()
+                .mul_f64(iters as f64 / (runs * INPUT_LEN as u64) as f64)
         })
     });
     group.finish();

@@ -1,0 +1,50 @@
+//! `ebee conformance-plugin`: the plugin protocol of the public BPF conformance runner.
+
+use crate::input::{decode, parse_hex};
+use anyhow::{bail, Context, Result};
+use ebee_vm::{Helpers, Memory, Vm};
+use std::io::Read;
+use std::process::ExitCode;
+
+/// Run one program the way the bpf_conformance runner drives a plugin: the program as hex
+/// bytes on stdin (or --program), input memory as hex bytes in the first argument; r1 points at
+/// the memory and r2 holds its length; prints r0 in hex.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Input memory as hex bytes ("aa bb cc"); empty when omitted.
+    memory: Option<String>,
+    /// Run in the interpreter (the default).
+    #[arg(long, conflicts_with = "jit")]
+    interpret: bool,
+    /// Run with the JIT (not available yet).
+    #[arg(long)]
+    jit: bool,
+    /// The program as hex bytes instead of reading it from stdin.
+    #[arg(long)]
+    program: Option<String>,
+}
+
+pub fn main(args: Args) -> Result<ExitCode> {
+    if args.jit {
+        bail!("the JIT is not available yet; use --interpret");
+    }
+    let program_hex = match args.program {
+        Some(hex) => hex,
+        None => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("cannot read the program from stdin")?;
+            text
+        }
+    };
+    let bytecode = parse_hex(&program_hex).context("program")?;
+    let mut input = parse_hex(args.memory.as_deref().unwrap_or("")).context("memory")?;
+    let program = Vm::new(Helpers::basic()).load(&decode(&bytecode)?)?;
+    let len = input.len() as u64;
+    let mut memory = Memory::new();
+    let addr = memory.add_mut("input", &mut input);
+    let r0 = program.run(&memory, &[addr, len])?;
+    println!("{r0:x}");
+    Ok(ExitCode::SUCCESS)
+}

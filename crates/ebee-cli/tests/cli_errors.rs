@@ -1,0 +1,149 @@
+//! Bad input to the `ebee` binary: a clear message on stderr and a non-zero exit, never a
+//! panic.
+
+use std::process::Command;
+
+const EBEE: &str = env!("CARGO_BIN_EXE_ebee");
+
+fn ebee(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(EBEE).args(args).output().expect("ebee runs");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).to_string();
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
+}
+
+fn write(name: &str, bytes: &[u8]) -> String {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path.to_string_lossy().to_string()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["asm", "disasm", "run", "conformance-plugin"] {
+        let (code, stdout, _) = ebee(&[sub, "--help"]);
+        assert_eq!(code, 0, "{sub}");
+        assert!(stdout.contains("Usage: ebee"), "{sub}: {stdout}");
+    }
+}
+
+#[test]
+fn bad_input_is_an_error_naming_what_and_where() {
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["run".into(), "/no/such/file".into()],
+            "cannot read /no/such/file",
+        ),
+        (
+            vec!["run".into(), write("odd.bin", &[0x95, 0, 0])],
+            "not a multiple",
+        ),
+        (
+            vec![
+                "run".into(),
+                write("unknown.bin", &[0xff, 0, 0, 0, 0, 0, 0, 0]),
+            ],
+            "instruction 0: unknown opcode 0xff",
+        ),
+        (
+            vec![
+                "run".into(),
+                write("bad.s", b"mov %r0, 1\nmov %r11, 2\nexit\n"),
+            ],
+            "line 2",
+        ),
+        (
+            vec![
+                "run".into(),
+                write("ok.s", b"mov %r0, 1\nexit\n"),
+                "--mem".into(),
+                "xyz".into(),
+            ],
+            "not a hex digit",
+        ),
+        (
+            vec![
+                "run".into(),
+                write("ok2.s", b"mov %r0, 1\nexit\n"),
+                "--repeat".into(),
+                "0".into(),
+            ],
+            "--repeat",
+        ),
+        (
+            vec![
+                "run".into(),
+                write("oob.s", b"ldxdw %r0, [%r1+64]\nexit\n"),
+                "--mem".into(),
+                "00".into(),
+            ],
+            "out-of-bounds read",
+        ),
+        (
+            vec![
+                "run".into(),
+                write("loop.s", b"mov %r0, 0\nja -1\n"),
+                "--budget".into(),
+                "100".into(),
+            ],
+            "budget",
+        ),
+        (
+            vec![
+                "run".into(),
+                write("corrupt.o", b"\x7fELF\x02\x01\x01garbage"),
+            ],
+            "not a BPF ELF object",
+        ),
+        (
+            vec![
+                "asm".into(),
+                write("asm_bad.s", b"frobnicate %r0\n"),
+                "-o".into(),
+                "/tmp/x.bin".into(),
+            ],
+            "line 1",
+        ),
+        (
+            vec![
+                "disasm".into(),
+                write("dis_bad.bin", &[0x07, 0x10, 0, 0, 0, 0, 0, 0]),
+            ],
+            "reserved field `src`",
+        ),
+        (
+            vec!["run".into(), "--no-such-flag".into()],
+            "unexpected argument",
+        ),
+        (vec!["frobnicate".into()], "unrecognized subcommand"),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, stderr) = ebee(&args);
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert_ne!(code, 101, "{args:?} panicked: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: stderr {stderr:?} lacks {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn run_prints_retval_duration_and_json() {
+    let program = write("add.s", b"mov %r0, %r2\nadd %r0, 1\nexit\n");
+    let (code, stdout, _) = ebee(&[
+        "run", &program, "--mem", "01 02 03", "--json", "--repeat", "5",
+    ]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["retval"], 4);
+    assert!(json["duration_ns"].is_u64());
+    let (code, stdout, _) = ebee(&["run", &program]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("retval: 0x1 (1)"), "{stdout}");
+    assert!(stdout.contains("ns/run"), "{stdout}");
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace, installing what the tests need on a fresh Debian 12 machine:
+# clang-19 (compiles the C test programs), llvm-19 (llvm-objdump-19, the disassembly oracle),
+# libbpf-dev (the headers the C programs include).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v clang-19 >/dev/null || need+=(clang-19)
+command -v llvm-objdump-19 >/dev/null || need+=(llvm-19)
+[ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing: ${need[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -d ../shared/conformance ]; then
+    echo "error: ../shared/conformance (the BPF conformance suite) must sit beside this repository" >&2
+    exit 1
+fi
+
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc
