@@ -123,6 +123,13 @@ pub(crate) fn analyze(program: &[Instruction], has_ctx: bool) -> Result<Facts, V
         let after = step(insn, state, &mut ctx_access[slot])?;
         let next = insn.pc + insn.slots();
         let target = insn.branch_target().map(|t| t as usize);
+        if insn.op == Op::LddwFunc {
+            // A callback: analyzed as a function entered with arguments from a helper.
+            let callback = insn.pc as i64 + 1 + insn.imm;
+            if let Ok(callback) = usize::try_from(callback) {
+                merge(&mut states, &mut work, callback, State::entry(Kind::Other));
+            }
+        }
         match (insn.def().shape, target) {
             (Shape::Exit, _) => {}
             (Shape::Ja | Shape::Ja32, Some(t)) => merge(&mut states, &mut work, t, after),

@@ -5,7 +5,8 @@
 //! (with prototypes the verifier reads) is built on top of this registry by the `ebee` crate.
 
 use crate::error::Access;
-use crate::memory::{Memory, Region};
+use crate::interp::{Entry, RunState, Step};
+use crate::memory::Region;
 use crate::program::Program;
 use std::sync::Arc;
 
@@ -33,55 +34,89 @@ impl std::fmt::Debug for Helper {
 pub const MAX_TAIL_CALLS: u32 = 33;
 
 /// What a helper can see of the running program: bounds-checked access to its memory, the
-/// host state of the run, and the means to grant memory or tail-call.
-pub struct HelperEnv<'r, 'm> {
-    pub(crate) memory: &'r Memory<'m>,
-    pub(crate) stack: Region,
-    pub(crate) granted: &'r mut Vec<Region>,
+/// host state of the run, and the means to grant memory, call back into the program, or
+/// tail-call.
+pub struct HelperEnv<'e, 'r> {
+    pub(crate) run: &'e mut RunState<'r>,
+    pub(crate) program: &'e Program,
+    pub(crate) stack_low: u64,
+    pub(crate) depth: usize,
+    pub(crate) checked: bool,
     pub(crate) tail_call: Option<Arc<Program>>,
-    pub(crate) tail_calls_so_far: u32,
 }
 
 impl HelperEnv<'_, '_> {
     fn check(&self, addr: u64, len: u64, access: Access) -> Result<(), String> {
+        let stack = self.run.stack_region(self.stack_low);
         let allowed = |r: &Region| r.contains(addr, len) && (access == Access::Read || r.writable);
-        if allowed(&self.stack) || self.granted.iter().any(allowed) {
+        if allowed(&stack) || self.run.granted.iter().any(allowed) {
             return Ok(());
         }
-        self.memory
+        self.run
+            .memory
             .check(0, addr, len, access)
             .map_err(|e| e.to_string())
     }
 
-    /// The worker (CPU) index this run executes on, as set by [`Memory::set_cpu`].
+    /// The worker (CPU) index this run executes on, as set by [`crate::Memory::set_cpu`].
     pub fn cpu(&self) -> usize {
-        self.memory.cpu()
+        self.run.memory.cpu()
     }
 
-    /// The host state the embedder attached to this run ([`Memory::set_host_state`]), if it
+    /// The host state the embedder attached to this run ([`crate::Memory::set_host_state`]), if it
     /// has type `T`.
     pub fn host_state<T: 'static>(&self) -> Option<&T> {
-        self.memory.host_state()?.downcast_ref()
+        self.run.memory.host_state()?.downcast_ref()
     }
 
     /// Lets the program access `region` for the rest of the run (e.g. a map value a lookup
     /// returned, or a reserved ring-buffer record). Checked mode refuses accesses to memory
     /// that is neither registered nor granted.
     pub fn grant(&mut self, region: Region) {
-        if !self.granted.contains(&region) {
-            self.granted.push(region);
+        if !self.run.granted.contains(&region) {
+            self.run.granted.push(region);
         }
     }
 
     /// Ends the current program when the helper returns and continues in `target` with the
     /// same context (r1), as `bpf_tail_call` does. Returns false, and does nothing, when the
-    /// run already made [`MAX_TAIL_CALLS`] tail calls.
+    /// run already made [`MAX_TAIL_CALLS`] tail calls or the helper runs inside a callback.
     pub fn tail_call(&mut self, target: Arc<Program>) -> bool {
-        if self.tail_calls_so_far >= MAX_TAIL_CALLS {
+        if self.run.tail_calls >= MAX_TAIL_CALLS || self.depth > 0 {
             return false;
         }
         self.tail_call = Some(target);
         true
+    }
+
+    /// Calls the program's function `function` (a value a `lddw` of a function reference
+    /// produced, as passed to `bpf_loop` or `bpf_for_each_map_elem`) with `args` in r1–r5,
+    /// in a new frame below the caller's, and returns its r0.
+    pub fn call_function(&mut self, function: u64, args: [u64; 5]) -> Result<u64, String> {
+        let entry = self
+            .program
+            .function_entry(function)
+            .ok_or_else(|| format!("{function:#x} is not a function of this program"))?;
+        if self.depth + 1 >= crate::MAX_FRAMES {
+            return Err(format!(
+                "callback exceeds {} call frames",
+                crate::MAX_FRAMES
+            ));
+        }
+        let entry = Entry {
+            pc: entry,
+            frame_top: self.stack_low,
+            depth: self.depth + 1,
+        };
+        let step = if self.checked {
+            self.program.execute_one::<true>(self.run, entry, &args)
+        } else {
+            self.program.execute_one::<false>(self.run, entry, &args)
+        };
+        match step.map_err(|e| e.to_string())? {
+            Step::Exit(r0) => Ok(r0),
+            Step::TailCall(..) => Err("tail call inside a callback".to_string()),
+        }
     }
 
     /// Copies `len` bytes the program owns at `addr` (stack or a registered region).

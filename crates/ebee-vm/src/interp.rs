@@ -74,7 +74,12 @@ impl Program {
         let mut next: Option<Arc<Program>> = None;
         loop {
             let program = next.as_deref().unwrap_or(self);
-            match program.execute_one::<CHECKED>(&mut run, &entry_args)? {
+            let entry = Entry {
+                pc: 0,
+                frame_top: run.stack_top,
+                depth: 0,
+            };
+            match program.execute_one::<CHECKED>(&mut run, entry, &entry_args)? {
                 Step::Exit(retval) => {
                     return Ok(Outcome {
                         retval,
@@ -91,22 +96,24 @@ impl Program {
     }
 
     /// Runs this program (one link of a tail-call chain) until it exits or tail-calls.
-    fn execute_one<const CHECKED: bool>(
+    /// Also runs callbacks (`bpf_loop`, `for_each_map_elem`): then `entry` is the callback's
+    /// first slot, a frame below the caller's, and the callback's `exit` ends this call.
+    pub(crate) fn execute_one<const CHECKED: bool>(
         &self,
-        run: &mut RunState<'_, '_>,
+        run: &mut RunState<'_>,
+        entry: Entry,
         args: &[u64; 5],
     ) -> Result<Step, VmError> {
         let code: &[Slot] = &self.code;
         // 16 entries so that a 4-bit register field indexes without a bounds check.
         let mut reg = [0u64; 16];
         reg[1..6].copy_from_slice(args);
-        let stack_top = run.stack_top;
-        reg[10] = stack_top;
-        let mut stack_low = stack_top - FRAME_SIZE;
+        reg[10] = entry.frame_top;
+        let mut stack_low = entry.frame_top - FRAME_SIZE;
         let mut frames = [Frame::default(); MAX_FRAMES];
         let mut depth = 0usize;
         let mut budget = run.budget_left;
-        let mut pc = 0usize;
+        let mut pc = entry.pc;
 
         loop {
             // SAFETY: validation (`decode_program`) guarantees every jump and call target is a
@@ -404,7 +411,15 @@ impl Program {
                 Op::CallHelper | Op::Callx => {
                     let id = if insn.op == Op::Callx { d } else { imm };
                     run.budget_left = budget;
-                    let (r0, tail_call) = self.call_helper(pc - 1, id, &reg, run, stack_low)?;
+                    let (r0, tail_call) = self.call_helper::<CHECKED>(
+                        pc - 1,
+                        id,
+                        &reg,
+                        run,
+                        stack_low,
+                        entry.depth + depth,
+                    )?;
+                    budget = run.budget_left;
                     if let Some(target) = tail_call {
                         return Ok(Step::TailCall(target, reg[1]));
                     }
@@ -412,7 +427,7 @@ impl Program {
                 }
                 Op::CallKfunc => unreachable!("refused at load"),
                 Op::CallLocal => {
-                    if depth + 1 >= MAX_FRAMES {
+                    if entry.depth + depth + 1 >= MAX_FRAMES {
                         return Err(VmError::CallDepthExceeded {
                             pc: pc - 1,
                             max: MAX_FRAMES,
@@ -445,24 +460,26 @@ impl Program {
     }
 
     #[cold]
-    fn call_helper(
+    fn call_helper<const CHECKED: bool>(
         &self,
         pc: usize,
         id: u64,
         reg: &[u64; 16],
-        run: &mut RunState<'_, '_>,
+        run: &mut RunState<'_>,
         stack_low: u64,
+        depth: usize,
     ) -> Result<(u64, Option<Arc<Program>>), VmError> {
         let helper = u32::try_from(id)
             .ok()
             .and_then(|id| self.helpers.get(id))
             .ok_or(VmError::UnknownHelper { pc, id: id as i64 })?;
         let mut env = HelperEnv {
-            memory: run.memory,
-            stack: run.stack_region(stack_low),
-            granted: &mut run.granted,
+            run,
+            program: self,
+            stack_low,
+            depth,
+            checked: CHECKED,
             tail_call: None,
-            tail_calls_so_far: run.tail_calls,
         };
         let args = [reg[1], reg[2], reg[3], reg[4], reg[5]];
         let r0 = (helper.func)(&mut env, args).map_err(|message| VmError::Helper {
@@ -475,18 +492,29 @@ impl Program {
     }
 }
 
-/// State of one run, shared by the programs of a tail-call chain.
-pub(crate) struct RunState<'r, 'm> {
-    memory: &'r Memory<'m>,
-    /// Regions helpers granted during the run (map values, ring-buffer records).
-    granted: Vec<Region>,
-    stack_top: u64,
-    budget_left: u64,
-    tail_calls: u32,
+/// Where a run of [`Program::execute_one`] starts.
+#[derive(Clone, Copy)]
+pub(crate) struct Entry {
+    /// First slot.
+    pub pc: usize,
+    /// r10 of the first frame.
+    pub frame_top: u64,
+    /// Frames already in use below this call (callbacks run inside a helper call).
+    pub depth: usize,
 }
 
-impl RunState<'_, '_> {
-    fn stack_region(&self, low: u64) -> Region {
+/// State of one run, shared by the programs of a tail-call chain.
+pub(crate) struct RunState<'r> {
+    pub memory: &'r Memory<'r>,
+    /// Regions helpers granted during the run (map values, ring-buffer records).
+    pub granted: Vec<Region>,
+    pub stack_top: u64,
+    pub budget_left: u64,
+    pub tail_calls: u32,
+}
+
+impl RunState<'_> {
+    pub(crate) fn stack_region(&self, low: u64) -> Region {
         Region {
             name: "stack",
             start: low,
@@ -544,7 +572,7 @@ impl RunState<'_, '_> {
 }
 
 /// How one program of a chain ended.
-enum Step {
+pub(crate) enum Step {
     Exit(u64),
     TailCall(Arc<Program>, u64),
 }

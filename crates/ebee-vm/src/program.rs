@@ -10,6 +10,13 @@ use std::sync::Arc;
 /// an infinite loop within a second or so.
 pub const DEFAULT_BUDGET: u64 = 1 << 28;
 
+/// High bits of the value a function reference loads: tag | first slot of the function.
+const FUNCTION_TAG: u64 = 0xfcb0_0000_0000_0000;
+
+fn program_slots(program: &[Instruction]) -> usize {
+    program.last().map_or(0, |last| last.pc + last.slots())
+}
+
 /// One executable slot: the interpreter's compact form of an instruction.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slot {
@@ -81,12 +88,12 @@ impl Vm {
     ) -> Result<Program, VmError> {
         let facts = crate::dataflow::analyze(program, context.is_some())?;
         let mut code = Vec::with_capacity(program.len() * 2);
+        let mut function_entries = Vec::new();
         for insn in program {
             let unresolved = match insn.op {
                 Op::LddwMapFd => Some("map fd"),
                 Op::LddwMapValue => Some("map value"),
                 Op::LddwBtfId => Some("BTF id"),
-                Op::LddwFunc => Some("function"),
                 Op::LddwMapIdx => Some("map index"),
                 Op::LddwMapIdxValue => Some("map index value"),
                 _ => None,
@@ -106,13 +113,27 @@ impl Vm {
                     btf_id: insn.imm,
                 });
             }
-            let slot = Slot {
+            let mut slot = Slot {
                 op: insn.op,
                 dst: insn.dst,
                 src: insn.src,
                 off: insn.off,
                 imm: insn.imm,
             };
+            if insn.op == Op::LddwFunc {
+                // A function reference (BPF_PSEUDO_FUNC): imm is relative, as for calls.
+                let target = insn.pc as i64 + 1 + insn.imm;
+                if target < 0 || target as usize >= program_slots(program) {
+                    return Err(VmError::Isa(ebee_isa::IsaError::JumpOutOfBounds {
+                        pc: insn.pc,
+                        target,
+                        len: program_slots(program),
+                    }));
+                }
+                function_entries.push(target as usize);
+                slot.op = Op::Lddw;
+                slot.imm = (FUNCTION_TAG | target as u64) as i64;
+            }
             // `lddw` fills two slots; validation guarantees nothing jumps to the second.
             code.extend(std::iter::repeat_n(slot, insn.slots()));
         }
@@ -121,7 +142,10 @@ impl Vm {
                 crate::ctx::rewrite(layout, pc, &mut code[pc])?;
             }
         }
+        function_entries.sort_unstable();
+        function_entries.dedup();
         Ok(Program {
+            function_entries,
             code: code.into_boxed_slice(),
             helpers: self.helpers.clone(),
             budget: self.budget,
@@ -133,6 +157,8 @@ impl Vm {
 #[derive(Clone, Debug)]
 pub struct Program {
     pub(crate) code: Box<[Slot]>,
+    /// Slots that function references (`lddw` of BPF_PSEUDO_FUNC) point to.
+    function_entries: Vec<usize>,
     pub(crate) helpers: Arc<Helpers>,
     pub(crate) budget: u64,
 }
@@ -141,6 +167,14 @@ impl Program {
     /// Number of 8-byte instruction slots.
     pub fn len(&self) -> usize {
         self.code.len()
+    }
+
+    /// The first slot of the function a function-reference value names, if it is one of this
+    /// program's callbacks.
+    pub(crate) fn function_entry(&self, value: u64) -> Option<usize> {
+        let slot = usize::try_from(value ^ FUNCTION_TAG).ok()?;
+        (value & FUNCTION_TAG == FUNCTION_TAG && self.function_entries.binary_search(&slot).is_ok())
+            .then_some(slot)
     }
 
     /// Always false: a loaded program has at least one instruction.

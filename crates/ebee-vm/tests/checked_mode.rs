@@ -231,3 +231,27 @@ fn helpers_grant_memory_for_the_rest_of_the_run() {
     let err = program.run(&Memory::new(), &[]).unwrap_err();
     assert!(err.to_string().contains("map value"), "{err}");
 }
+
+#[test]
+fn helpers_call_back_into_the_program() {
+    let mut helpers = Helpers::new();
+    // A bpf_loop-like helper: calls the callback r2 with (i, r3) r1 times, summing results.
+    helpers.register(181, "loop", |env, args| {
+        let mut sum = 0;
+        for i in 0..args[0] {
+            sum += env.call_function(args[1], [i, args[2], 0, 0, 0])?;
+        }
+        Ok(sum)
+    });
+    // lddw with src = 4 (BPF_PSEUDO_FUNC) pointing at `cb`: r2 = &cb.
+    let mut program = ebee_isa::assemble(
+        "mov %r1, 4\nlddw %r2, 0\nmov %r3, 10\ncall 181\nexit\ncb:\nmov %r0, %r1\nadd %r0, %r2\nexit",
+    )
+    .unwrap();
+    program[1].op = ebee_isa::Op::LddwFunc;
+    program[1].src = 4;
+    program[1].imm = 4; // slot 1 + 1 + 4 = slot 6, the callback
+    let program = Vm::new(helpers).load(&program).unwrap();
+    // (0+10) + (1+10) + (2+10) + (3+10)
+    assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 46);
+}
