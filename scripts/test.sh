@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, installing what the tests need on a fresh Debian 12 machine:
 # clang-19 (compiles the C test programs), llvm-19 (llvm-objdump-19, the disassembly oracle),
-# libbpf-dev (the headers the C programs include).
+# libbpf-dev (the headers the C programs include), xdp-tools (real-world XDP objects).
+# Tests that load programs into the kernel (the oracle) need root or CAP_BPF; without bpf()
+# they print why and skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +11,7 @@ need=()
 command -v clang-19 >/dev/null || need+=(clang-19)
 command -v llvm-objdump-19 >/dev/null || need+=(llvm-19)
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
+[ -f /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o ] || need+=(xdp-tools)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
