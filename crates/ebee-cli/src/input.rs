@@ -7,38 +7,27 @@ use std::path::Path;
 /// The ELF magic number.
 const ELF_MAGIC: &[u8] = b"\x7fELF";
 
-/// Reads a program: an ELF object (its executable section `section`, or the first that is not
-/// `.text`),
-/// assembly (`.s`/`.asm`), or raw little-endian bytecode.
-pub fn read_program(path: &Path, section: Option<&str>) -> Result<Vec<Instruction>> {
+/// Whether the file at `path` is an ELF object (by its magic number).
+pub fn is_elf(path: &Path) -> Result<bool> {
+    let mut magic = [0u8; 4];
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    use std::io::Read;
+    let n = file
+        .read(&mut magic)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(n == 4 && magic == *ELF_MAGIC)
+}
+
+/// Reads a raw program: assembly (`.s`/`.asm`) or little-endian bytecode.
+pub fn read_program(path: &Path) -> Result<Vec<Instruction>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let program = if bytes.starts_with(ELF_MAGIC) {
-        let object = ebee_object::ElfObject::parse(&bytes)
-            .with_context(|| format!("{}: not a BPF ELF object", path.display()))?;
-        let code = object.code_sections();
-        let chosen = match section {
-            Some(name) => code.iter().find(|s| s.name == name),
-            None => code.iter().find(|s| s.name != ".text").or(code.first()),
-        };
-        let Some(chosen) = chosen else {
-            bail!(
-                "{}: no executable section {}",
-                path.display(),
-                section.map_or("other than .text".to_string(), |s| format!("named {s}"))
-            );
-        };
-        // Strict decoding: a call into another section (an unlinked .text subprogram) is an
-        // error here, since running needs the linked program.
-        decode(&chosen.bytes)
-            .with_context(|| format!("{} section {}", path.display(), chosen.name))?
-    } else if matches!(path.extension().and_then(|e| e.to_str()), Some("s" | "asm")) {
+    if matches!(path.extension().and_then(|e| e.to_str()), Some("s" | "asm")) {
         let text = String::from_utf8(bytes)
             .with_context(|| format!("{}: assembly is not UTF-8 text", path.display()))?;
-        ebee_isa::assemble(&text).with_context(|| path.display().to_string())?
-    } else {
-        decode(&bytes).with_context(|| path.display().to_string())?
-    };
-    Ok(program)
+        return ebee_isa::assemble(&text).with_context(|| path.display().to_string());
+    }
+    decode(&bytes).with_context(|| path.display().to_string())
 }
 
 /// Decodes and validates raw bytecode.

@@ -7,6 +7,7 @@
 
 mod commands;
 mod input;
+mod objects;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +25,13 @@ enum Command {
     Asm(commands::asm::Args),
     Disasm(commands::disasm::Args),
     Run(commands::run::Args),
+    Xdp(commands::packets::Args),
+    /// Run a TC program (classifier/action) over every packet of a pcap; print verdict counts.
+    Tc(commands::packets::Args),
+    /// Inspect the programs of an object.
+    #[command(subcommand)]
+    Prog(commands::inspect::ProgCommand),
+    Maps(commands::inspect::MapsArgs),
     ConformancePlugin(commands::plugin::Args),
 }
 
@@ -33,6 +41,10 @@ fn main() -> ExitCode {
         Command::Asm(args) => commands::asm::main(args),
         Command::Disasm(args) => commands::disasm::main(args),
         Command::Run(args) => commands::run::main(args),
+        Command::Xdp(args) => commands::packets::main(args, commands::packets::Hook::Xdp),
+        Command::Tc(args) => commands::packets::main(args, commands::packets::Hook::Tc),
+        Command::Prog(command) => commands::inspect::prog(command),
+        Command::Maps(args) => commands::inspect::maps(args),
         Command::ConformancePlugin(args) => commands::plugin::main(args),
     };
     match result {

@@ -96,7 +96,7 @@ fn bad_input_is_an_error_naming_what_and_where() {
                 "run".into(),
                 write("corrupt.o", b"\x7fELF\x02\x01\x01garbage"),
             ],
-            "not a BPF ELF object",
+            "not a readable 64-bit little-endian ELF",
         ),
         (
             vec![

@@ -127,6 +127,16 @@ impl KernelObject {
         Ok(())
     }
 
+    /// The file descriptor of map `name`, e.g. to store it into a map of maps
+    /// (`map_update(outer, key, &(fd.as_raw_fd() as u32).to_ne_bytes(), 0)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownMap`] when the object has no such map.
+    pub fn map_fd(&self, name: &str) -> Result<std::os::fd::BorrowedFd<'_>> {
+        Ok(self.map_slot(name)?.raw.fd())
+    }
+
     /// Names of all maps of the object (including `.rodata`, `.data`, `.bss`), sorted.
     ///
     /// # Example

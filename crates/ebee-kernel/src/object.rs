@@ -278,6 +278,24 @@ impl KernelObject {
         self.programs.values().cloned().collect()
     }
 
+    /// The file descriptor of loaded program `program`, e.g. to store it into a
+    /// prog array (`map_update(jmp, key, &(fd.as_raw_fd() as u32).to_ne_bytes(), 0)`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownProgram`] when there is no such program, [`Error::Object`]
+    /// when it was not loaded.
+    pub fn program_fd(&self, program: &str) -> Result<std::os::fd::BorrowedFd<'_>> {
+        let prog = self
+            .ebpf
+            .program(program)
+            .ok_or_else(|| Error::UnknownProgram(program.to_owned()))?;
+        let fd = prog
+            .fd()
+            .map_err(|e| Error::Object(format!("program `{program}`: {}", chain(&e))))?;
+        Ok(fd.as_fd())
+    }
+
     /// Runs program `program` once (or `run.repeat` times) with
     /// `BPF_PROG_TEST_RUN`, the kernel's own test harness.
     ///

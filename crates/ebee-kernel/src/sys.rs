@@ -168,6 +168,11 @@ impl RawMap {
         Ok((map, info))
     }
 
+    /// The map's file descriptor.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
     /// The length of value buffers for this map.
     pub(crate) fn value_len(&self) -> usize {
         self.value_len

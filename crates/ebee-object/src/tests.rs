@@ -1,6 +1,7 @@
 //! Unit tests on small ELF files built by hand, and on corrupted copies of them.
 
 use super::*;
+use ebee_isa::IsaError;
 
 const MOV_R0_0: [u8; 8] = [0xb7, 0, 0, 0, 0, 0, 0, 0];
 const EXIT: [u8; 8] = [0x95, 0, 0, 0, 0, 0, 0, 0];

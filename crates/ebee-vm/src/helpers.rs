@@ -73,7 +73,15 @@ impl HelperEnv<'_, '_> {
     /// returned, or a reserved ring-buffer record). Checked mode refuses accesses to memory
     /// that is neither registered nor granted.
     pub fn grant(&mut self, region: Region) {
-        if !self.run.granted.contains(&region) {
+        // Most recent first (a program often looks up the same value again), and the address
+        // before the name, whose comparison is a string comparison.
+        let granted = self.run.granted.iter().rev().any(|r| {
+            r.start == region.start
+                && r.len == region.len
+                && r.writable == region.writable
+                && r.name == region.name
+        });
+        if !granted {
             self.run.granted.push(region);
         }
     }
@@ -121,12 +129,19 @@ impl HelperEnv<'_, '_> {
 
     /// Copies `len` bytes the program owns at `addr` (stack or a registered region).
     pub fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, String> {
-        self.check(addr, len as u64, Access::Read)?;
         let mut out = vec![0u8; len];
+        self.read_into(addr, &mut out)?;
+        Ok(out)
+    }
+
+    /// Copies `out.len()` bytes the program owns at `addr` into `out`, without allocating
+    /// (for helpers that copy a key or value into a buffer of their own).
+    pub fn read_into(&self, addr: u64, out: &mut [u8]) -> Result<(), String> {
+        self.check(addr, out.len() as u64, Access::Read)?;
         // SAFETY: `check` proved [addr, addr+len) lies inside the stack or a region the host
         // registered from a live borrowed slice, which outlives this run.
-        unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, out.as_mut_ptr(), len) };
-        Ok(out)
+        unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, out.as_mut_ptr(), out.len()) };
+        Ok(())
     }
 
     /// Writes `bytes` into writable program memory at `addr`.

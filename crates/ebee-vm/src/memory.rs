@@ -78,6 +78,23 @@ impl<'a> Memory<'a> {
         self.push(name, start, mem.len(), false)
     }
 
+    /// Registers memory by address, for memory no Rust reference can describe for the run
+    /// (e.g. map values other threads' programs may also write). Returns `start`.
+    ///
+    /// # Safety
+    /// `[start, start + len)` must stay allocated, and not be moved, for as long as this
+    /// `Memory` is used to run programs; if `writable`, nothing may hold a Rust reference to
+    /// it while a program runs.
+    pub unsafe fn add_raw(
+        &mut self,
+        name: &'static str,
+        start: u64,
+        len: u64,
+        writable: bool,
+    ) -> u64 {
+        self.push(name, start, len as usize, writable)
+    }
+
     fn push(&mut self, name: &'static str, start: u64, len: usize, writable: bool) -> u64 {
         self.regions.push(Region {
             name,

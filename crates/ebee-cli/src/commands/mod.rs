@@ -2,5 +2,7 @@
 
 pub mod asm;
 pub mod disasm;
+pub mod inspect;
+pub mod packets;
 pub mod plugin;
 pub mod run;

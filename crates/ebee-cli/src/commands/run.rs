@@ -11,24 +11,36 @@ use std::time::Instant;
 /// interpreter's checked mode, with r1 pointing at the input memory and r2 holding its length.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The program: `.s`/`.asm` assembly, an ELF object, or raw little-endian bytecode.
-    program: PathBuf,
+    /// The program: an ELF object, `.s`/`.asm` assembly, or raw little-endian bytecode.
+    file: PathBuf,
     /// Input memory as hex bytes ("aa bb cc").
     #[arg(long, conflicts_with = "data_in")]
     mem: Option<String>,
     /// Input memory read from a file.
     #[arg(long)]
     data_in: Option<PathBuf>,
-    /// ELF only: the executable section to run (default: the first one that is not .text).
+    /// ELF only: the program to run (default: the object's first program).
     #[arg(long)]
-    section: Option<String>,
+    program: Option<String>,
+    /// ELF only: write the packet (or data) after the run to this file.
+    #[arg(long)]
+    data_out: Option<PathBuf>,
+    /// ELF only: the context (`struct xdp_md`, `struct __sk_buff`, or the bytes a generic
+    /// program's r1 points to) from this file.
+    #[arg(long)]
+    ctx_in: Option<PathBuf>,
+    /// ELF only: write the context after the run to this file.
+    #[arg(long)]
+    ctx_out: Option<PathBuf>,
+    #[command(flatten)]
+    maps: crate::objects::MapArgs,
     /// Run this many times and report the mean time per run.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
     /// Stop a run after this many instructions.
     #[arg(long, default_value_t = ebee_vm::DEFAULT_BUDGET)]
     budget: u64,
-    /// Print `{"retval": …, "duration_ns": …, "instructions": …}`.
+    /// Print `{"retval": …, "duration_ns": …, …}` (ELF: `data_size_out`; raw: `instructions`).
     #[arg(long)]
     json: bool,
 }
@@ -37,11 +49,14 @@ pub fn main(args: Args) -> Result<ExitCode> {
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    let instructions = read_program(&args.program, args.section.as_deref())?;
+    if crate::input::is_elf(&args.file)? {
+        return run_object(&args);
+    }
+    let instructions = read_program(&args.file)?;
     let vm = Vm::new(Helpers::basic()).with_budget(args.budget);
     let program = vm
         .load(&instructions)
-        .with_context(|| args.program.display().to_string())?;
+        .with_context(|| args.file.display().to_string())?;
     let mut input = match (&args.mem, &args.data_in) {
         (Some(hex), _) => parse_hex(hex).context("--mem")?,
         (None, Some(path)) => {
@@ -61,7 +76,7 @@ pub fn main(args: Args) -> Result<ExitCode> {
         let start = Instant::now();
         let result = program.run_counting(&memory, &[addr, len]);
         total_ns += start.elapsed().as_nanos();
-        outcome = Some(result.with_context(|| args.program.display().to_string())?);
+        outcome = Some(result.with_context(|| args.file.display().to_string())?);
     }
     let outcome = outcome.expect("repeat >= 1");
     let mean_ns = total_ns / args.repeat as u128;
@@ -76,6 +91,64 @@ pub fn main(args: Args) -> Result<ExitCode> {
         println!("retval: {:#x} ({})", outcome.retval, outcome.retval as i64);
         println!("instructions: {}", outcome.instructions);
         println!("duration: {mean_ns} ns/run (mean of {} runs)", args.repeat);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_file(path: &Option<PathBuf>) -> Result<Option<Vec<u8>>> {
+    path.as_ref()
+        .map(|p| std::fs::read(p).with_context(|| format!("cannot read {}", p.display())))
+        .transpose()
+}
+
+fn write_file(path: &Option<PathBuf>, bytes: &[u8]) -> Result<()> {
+    if let Some(path) = path {
+        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Loads the object, sets its maps, runs one program as `bpftool prog run` does.
+fn run_object(args: &Args) -> Result<ExitCode> {
+    if args.mem.is_some() {
+        bail!("--mem is for raw programs; use --data-in with an object");
+    }
+    let object = crate::objects::load(&args.file)?;
+    let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;
+    crate::objects::apply_maps(&object, &args.maps)?;
+    let data_in = read_file(&args.data_in)?.unwrap_or_default();
+    let ctx_in = read_file(&args.ctx_in)?;
+    let run = ebee::TestRun {
+        data_in: &data_in,
+        ctx_in: ctx_in.as_deref(),
+        repeat: args.repeat,
+        cpu: 0,
+    };
+    let result = program
+        .test_run(&run)
+        .with_context(|| format!("{} in {}", program.name(), args.file.display()))?;
+    write_file(&args.data_out, &result.data_out)?;
+    write_file(&args.ctx_out, &result.ctx_out)?;
+    crate::objects::save_maps(&object, &args.maps)?;
+    if args.json {
+        let json = serde_json::json!({
+            "retval": result.retval,
+            "duration_ns": result.duration_ns,
+            "data_size_out": result.data_out.len(),
+        });
+        println!("{json}");
+    } else {
+        println!(
+            "{}: retval {} ({:#x})",
+            program.name(),
+            result.retval,
+            result.retval
+        );
+        println!(
+            "duration: {} ns/run (mean of {} runs)",
+            result.duration_ns, args.repeat
+        );
+        println!("data_size_out: {}", result.data_out.len());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -209,3 +209,62 @@ pub fn assert_same_lines(what: &str, expected: &str, ours: &str) {
     }
     panic!("{what}: ebee differs from llvm-objdump-19 in {differences} lines:\n{report}");
 }
+
+/// The compiled object of `tests/bpf/{name}.bpf.c`.
+pub fn bpf_object(name: &str) -> &'static Path {
+    bpf_programs()
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.object.as_path())
+        .unwrap_or_else(|| panic!("no tests/bpf/{name}.bpf.c"))
+}
+
+/// Where Debian installs the BPF objects of xdp-tools and libxdp.
+pub const XDP_TOOLS_DIR: &str = "/usr/lib/x86_64-linux-gnu/bpf";
+
+/// The xdp-tools and libxdp objects this machine has; fails with an install hint when
+/// xdp-tools is missing.
+pub fn xdp_tools_objects() -> Vec<PathBuf> {
+    let mut objects: Vec<PathBuf> = std::fs::read_dir(XDP_TOOLS_DIR)
+        .map(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "o"))
+                .collect()
+        })
+        .unwrap_or_default();
+    objects.sort();
+    assert!(
+        objects.iter().any(|p| p.ends_with("xdpfilt_alw_all.o")),
+        "no xdp-tools objects in {XDP_TOOLS_DIR}: install xdp-tools (`apt-get install xdp-tools`; \
+         scripts/test.sh does)"
+    );
+    objects
+}
+
+/// Compiles C source text (a small test case written inline in a test) like the programs of
+/// `tests/bpf`, returning the object file.
+pub fn compile_c(name: &str, source: &str) -> PathBuf {
+    let dir = out_dir("inline");
+    let (c, o) = (
+        dir.join(format!("{name}.bpf.c")),
+        dir.join(format!("{name}.bpf.o")),
+    );
+    std::fs::write(&c, source).expect("write the C source");
+    let (c_arg, o_arg) = (c.to_string_lossy(), o.to_string_lossy());
+    run(
+        CLANG,
+        &[
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-mcpu=v4",
+            "-I/usr/include/x86_64-linux-gnu",
+            "-c",
+            &c_arg,
+            "-o",
+            &o_arg,
+        ],
+    );
+    o
+}

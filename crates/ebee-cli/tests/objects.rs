@@ -1,0 +1,180 @@
+//! The object subcommands on the bundled example (`examples/xdp_firewall.bpf.c`, compiled
+//! here with clang-19) and the bundled capture.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const EBEE: &str = env!("CARGO_BIN_EXE_ebee");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example_object() -> PathBuf {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdp_firewall.bpf.o");
+    let status = Command::new("clang-19")
+        .args([
+            "-O2",
+            "-g",
+            "-target",
+            "bpf",
+            "-I/usr/include/x86_64-linux-gnu",
+            "-c",
+        ])
+        .arg(repo().join("examples/xdp_firewall.bpf.c"))
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .expect("clang-19 runs (apt-get install clang-19 libbpf-dev; scripts/test.sh does)");
+    assert!(status.success(), "clang-19 failed");
+    out
+}
+
+fn ebee(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(EBEE).args(args).output().expect("ebee runs");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).to_string();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
+#[test]
+fn xdp_over_the_bundled_pcap_counts_verdicts_and_writes_pcaps() {
+    let object = example_object();
+    let object = object.to_str().unwrap();
+    let pcap = repo().join("examples/traffic.pcap");
+    let pass = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pass.pcap");
+    let maps = Path::new(env!("CARGO_TARGET_TMPDIR")).join("maps.json");
+    let (ok, stdout, stderr) = ebee(&[
+        "xdp",
+        object,
+        "--pcap",
+        pcap.to_str().unwrap(),
+        "--json",
+        "--map-update",
+        "blocked_tcp_ports:1600:01",
+        "--write-pass",
+        pass.to_str().unwrap(),
+        "--maps-out",
+        maps.to_str().unwrap(),
+    ]);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["packets"], 1000);
+    let drop = json["verdicts"]["XDP_DROP"].as_u64().unwrap();
+    let pass_count = json["verdicts"]["XDP_PASS"].as_u64().unwrap();
+    assert!(
+        drop > 0 && pass_count > 0 && drop + pass_count == 1000,
+        "{json}"
+    );
+    // The passed capture holds exactly the passed packets.
+    let passed = ebee::hooks::pcap::read(&pass).expect("a readable pcap");
+    assert_eq!(passed.len() as u64, pass_count);
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&maps).unwrap()).unwrap();
+    assert_eq!(state["blocked_tcp_ports"][0]["key"], "1600");
+    // Without the map update nothing is dropped.
+    let (ok, stdout, _) = ebee(&["xdp", object, "--pcap", pcap.to_str().unwrap(), "--json"]);
+    assert!(ok);
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(json["verdicts"].get("XDP_DROP").is_none(), "{json}");
+}
+
+#[test]
+fn prog_list_maps_and_run_describe_and_run_the_object() {
+    let object = example_object();
+    let object = object.to_str().unwrap();
+    let (ok, stdout, stderr) = ebee(&["prog", "list", object]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("xdp_firewall")
+            && stdout.contains("xdp")
+            && stdout.contains("xdp_firewall.bpf.c"),
+        "{stdout}"
+    );
+    let (ok, stdout, _) = ebee(&["maps", object, "--json"]);
+    assert!(ok);
+    let maps: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let names: Vec<&str> = maps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"packets_per_protocol") && names.contains(&"blocked_tcp_ports"),
+        "{names:?}"
+    );
+
+    // An IPv4/TCP packet to port 22, dropped once the port is blocked.
+    let mut packet = vec![0u8; 64];
+    packet[12..14].copy_from_slice(&[0x08, 0x00]);
+    packet[14] = 0x45;
+    packet[23] = 6; // TCP
+    packet[36..38].copy_from_slice(&22u16.to_be_bytes());
+    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packet.bin");
+    std::fs::write(&data, &packet).unwrap();
+    let data = data.to_str().unwrap();
+    let (ok, stdout, stderr) = ebee(&["run", object, "--data-in", data, "--json"]);
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["retval"], 2, "XDP_PASS");
+    assert_eq!(json["data_size_out"], 64);
+    let (ok, stdout, _) = ebee(&[
+        "run",
+        object,
+        "--data-in",
+        data,
+        "--json",
+        "--map-update",
+        "blocked_tcp_ports:1600:01",
+    ]);
+    assert!(ok);
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json["retval"], 1, "XDP_DROP");
+}
+
+#[test]
+fn object_errors_name_what_and_where() {
+    let object = example_object();
+    let object = object.to_str().unwrap();
+    let not_pcap = Path::new(env!("CARGO_TARGET_TMPDIR")).join("not.pcap");
+    std::fs::write(&not_pcap, b"this is not a capture").unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["xdp", object, "--pcap", not_pcap.to_str().unwrap()],
+            "not a pcap file",
+        ),
+        (
+            vec!["xdp", object, "--pcap", "/no/such.pcap"],
+            "/no/such.pcap",
+        ),
+        (
+            vec!["run", object, "--program", "nope"],
+            "no program named nope",
+        ),
+        (
+            vec!["run", object, "--map-update", "nosuchmap:00:00"],
+            "no map named nosuchmap",
+        ),
+        (
+            vec!["run", object, "--map-update", "blocked_tcp_ports:1600"],
+            "MAP:KEYHEX:VALUEHEX",
+        ),
+        (
+            vec!["run", object, "--map-update", "blocked_tcp_ports:16:01"],
+            "blocked_tcp_ports",
+        ),
+        (
+            vec!["run", object, "--data-in", "/dev/null"],
+            "shorter than an Ethernet header",
+        ),
+    ];
+    for (args, expected) in cases {
+        let (ok, _, stderr) = ebee(&args);
+        assert!(!ok, "{args:?} succeeded");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: {stderr:?} lacks {expected:?}"
+        );
+    }
+}

@@ -1,0 +1,374 @@
+//! Map definitions: what [`MapSpec`] holds, and the legacy `maps` section and global data
+//! sections (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`) as maps. BTF-defined maps
+//! (`.maps`) are in `btf_maps.rs`.
+
+use object::elf;
+
+use crate::btf::{Btf, BtfKind};
+use crate::elf::{Elf, ElfSection};
+use crate::ObjectError;
+
+/// `BPF_MAP_TYPE_ARRAY`.
+pub(crate) const BPF_MAP_TYPE_ARRAY: u32 = 2;
+/// `BPF_MAP_TYPE_PROG_ARRAY`.
+pub(crate) const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
+/// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
+pub(crate) const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
+/// `BPF_MAP_TYPE_HASH_OF_MAPS`.
+pub(crate) const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
+/// `BPF_F_RDONLY_PROG`: programs may only read the map (libbpf sets it on `.rodata*`).
+pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
+/// `BPF_F_MMAPABLE`: the map's memory can be mapped by the host (libbpf sets it on global
+/// data maps that hold a non-static variable).
+pub const BPF_F_MMAPABLE: u32 = 1 << 10;
+
+/// Largest global data section accepted (far above the kernel's limit for an array value,
+/// 4 MiB on common configurations); larger ones are an error rather than an allocation.
+const MAX_GLOBAL_DATA: u64 = 64 << 20;
+
+/// Where a map definition came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MapOrigin {
+    /// A BTF-defined map in `.maps`.
+    Btf,
+    /// A `struct bpf_map_def` record in the legacy `maps` section.
+    Legacy,
+    /// A global data section, as a one-element array.
+    GlobalData(DataSection),
+    /// The inner map definition of a map-in-map (`__array(values, struct inner)`).
+    Inner,
+}
+
+/// The kind of a global data section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataSection {
+    /// `.data` or `.data.*`: initialised, writable.
+    Data,
+    /// `.rodata` or `.rodata.*`: initialised, read-only for programs.
+    Rodata,
+    /// `.bss` or `.bss.*`: zero-initialised, writable.
+    Bss,
+}
+
+impl DataSection {
+    /// The kind of a section name, if it is a global data section.
+    pub fn of(section: &str) -> Option<DataSection> {
+        let is = |base: &str| {
+            section == base
+                || section
+                    .strip_prefix(base)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        };
+        if is(".data") {
+            Some(DataSection::Data)
+        } else if is(".rodata") {
+            Some(DataSection::Rodata)
+        } else if is(".bss") {
+            Some(DataSection::Bss)
+        } else {
+            None
+        }
+    }
+}
+
+/// One initial element of a map-in-map or program array (`.values = { [1] = &inner }`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapSlot {
+    /// The array index (the key).
+    pub index: u32,
+    /// What is stored there.
+    pub target: SlotTarget,
+}
+
+/// What an initial slot holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SlotTarget {
+    /// A map, by index in [`crate::ObjectSpec::maps`].
+    Map(usize),
+    /// A program, by name.
+    Program(String),
+}
+
+/// A map definition: everything a host needs to create the map (ebee-object creates none).
+///
+/// Its index in [`crate::ObjectSpec::maps`] is the index that linked programs use in their
+/// map references (see [`crate::MapReference`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MapSpec {
+    /// The map's name: its symbol, or the section name for global data (`.rodata`).
+    pub name: String,
+    /// The kernel's `enum bpf_map_type` number.
+    pub map_type: u32,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes.
+    pub value_size: u32,
+    /// Maximum number of entries.
+    pub max_entries: u32,
+    /// `BPF_F_*` flags.
+    pub map_flags: u32,
+    /// `map_extra` (e.g. the number of hash functions of a bloom filter).
+    pub map_extra: u64,
+    /// `numa_node` (0 when not given).
+    pub numa_node: u32,
+    /// `pinning`, as written (1 is `LIBBPF_PIN_BY_NAME`); ebee does not pin.
+    pub pinning: u32,
+    /// BTF type id of the key in [`crate::ObjectSpec::btf`], when defined by BTF.
+    pub key_type_id: Option<u32>,
+    /// BTF type id of the value (a `Datasec` for global data), when defined by BTF.
+    pub value_type_id: Option<u32>,
+    /// Byte offset of the `struct bpf_spin_lock` in the value, if it has one.
+    pub spin_lock_offset: Option<u32>,
+    /// The inner map's definition, for a map-in-map.
+    pub inner: Option<Box<MapSpec>>,
+    /// The contents of element 0 for global data maps: the section's bytes (zeros for
+    /// `.bss`), as changed by [`crate::ObjectSpec::set_global`]; `None` for other maps.
+    pub initial_data: Option<Vec<u8>>,
+    /// Initial elements of a map-in-map or program array.
+    pub initial_slots: Vec<MapSlot>,
+    /// Where the definition came from.
+    pub origin: MapOrigin,
+    /// ELF section index and byte offset of the definition (internal: matches relocations).
+    pub(crate) location: (usize, u64),
+}
+
+impl MapSpec {
+    pub(crate) fn new(name: String, origin: MapOrigin, location: (usize, u64)) -> MapSpec {
+        MapSpec {
+            name,
+            map_type: 0,
+            key_size: 0,
+            value_size: 0,
+            max_entries: 0,
+            map_flags: 0,
+            map_extra: 0,
+            numa_node: 0,
+            pinning: 0,
+            key_type_id: None,
+            value_type_id: None,
+            spin_lock_offset: None,
+            inner: None,
+            initial_data: None,
+            initial_slots: Vec::new(),
+            origin,
+            location,
+        }
+    }
+
+    /// The map type's name without `BPF_MAP_TYPE_` (`HASH`, `ARRAY_OF_MAPS`), if known.
+    pub fn type_name(&self) -> Option<&'static str> {
+        map_type_name(self.map_type)
+    }
+
+    /// True for `ARRAY_OF_MAPS` and `HASH_OF_MAPS`.
+    pub fn is_map_in_map(&self) -> bool {
+        matches!(
+            self.map_type,
+            BPF_MAP_TYPE_ARRAY_OF_MAPS | BPF_MAP_TYPE_HASH_OF_MAPS
+        )
+    }
+}
+
+/// The name of a kernel map type number without `BPF_MAP_TYPE_`, if known.
+///
+/// ```
+/// assert_eq!(ebee_object::map_type_name(2), Some("ARRAY"));
+/// assert_eq!(ebee_object::map_type_name(27), Some("RINGBUF"));
+/// assert_eq!(ebee_object::map_type_name(1000), None);
+/// ```
+pub fn map_type_name(map_type: u32) -> Option<&'static str> {
+    const NAMES: [&str; 34] = [
+        "UNSPEC",
+        "HASH",
+        "ARRAY",
+        "PROG_ARRAY",
+        "PERF_EVENT_ARRAY",
+        "PERCPU_HASH",
+        "PERCPU_ARRAY",
+        "STACK_TRACE",
+        "CGROUP_ARRAY",
+        "LRU_HASH",
+        "LRU_PERCPU_HASH",
+        "LPM_TRIE",
+        "ARRAY_OF_MAPS",
+        "HASH_OF_MAPS",
+        "DEVMAP",
+        "SOCKMAP",
+        "CPUMAP",
+        "XSKMAP",
+        "SOCKHASH",
+        "CGROUP_STORAGE",
+        "REUSEPORT_SOCKARRAY",
+        "PERCPU_CGROUP_STORAGE",
+        "QUEUE",
+        "STACK",
+        "SK_STORAGE",
+        "DEVMAP_HASH",
+        "STRUCT_OPS",
+        "RINGBUF",
+        "INODE_STORAGE",
+        "TASK_STORAGE",
+        "BLOOM_FILTER",
+        "USER_RINGBUF",
+        "CGRP_STORAGE",
+        "ARENA",
+    ];
+    NAMES.get(usize::try_from(map_type).ok()?).copied()
+}
+
+/// The maps of the legacy `maps` section: one `struct bpf_map_def` per symbol, of the
+/// symbol's size (at least the 20 bytes of `type`, `key_size`, `value_size`, `max_entries`,
+/// `map_flags`; further fields, such as iproute2's `id` and `pinning`, are not used).
+pub(crate) fn legacy_maps(
+    elf: &Elf<'_>,
+    section: &ElfSection<'_>,
+) -> Result<Vec<MapSpec>, ObjectError> {
+    let mut symbols: Vec<_> = elf
+        .symbols_in(section.index)
+        .filter(|s| s.kind != elf::STT_SECTION && !s.name.is_empty())
+        .collect();
+    symbols.sort_by_key(|s| s.value);
+    let mut maps = Vec::new();
+    for symbol in symbols {
+        let name = &symbol.name;
+        let record = usize::try_from(symbol.value)
+            .ok()
+            .and_then(|start| {
+                let end = start.checked_add(usize::try_from(symbol.size).ok()?)?;
+                section.data.get(start..end)
+            })
+            .ok_or_else(|| {
+                ObjectError::map(
+                    name,
+                    format!(
+                        "definition at {:#x}+{:#x} lies outside section {}",
+                        symbol.value, symbol.size, section.name
+                    ),
+                )
+            })?;
+        if record.len() < 20 {
+            return Err(ObjectError::map(
+                name,
+                format!(
+                    "legacy definition of {} bytes in section {} is shorter than struct \
+                     bpf_map_def (20 bytes)",
+                    record.len(),
+                    section.name
+                ),
+            ));
+        }
+        let field =
+            |i: usize| u32::from_le_bytes(record[i * 4..i * 4 + 4].try_into().unwrap_or_default());
+        maps.push(MapSpec {
+            map_type: field(0),
+            key_size: field(1),
+            value_size: field(2),
+            max_entries: field(3),
+            map_flags: field(4),
+            ..MapSpec::new(
+                name.clone(),
+                MapOrigin::Legacy,
+                (section.index, symbol.value),
+            )
+        });
+    }
+    Ok(maps)
+}
+
+/// A global data section as a one-element array map, as libbpf makes it.
+pub(crate) fn data_map(
+    section: &ElfSection<'_>,
+    kind: DataSection,
+    btf: Option<&Btf>,
+) -> Result<MapSpec, ObjectError> {
+    if section.size > MAX_GLOBAL_DATA {
+        return Err(ObjectError::section(
+            &section.name,
+            format!(
+                "global data of {} bytes is larger than the {} bytes supported",
+                section.size, MAX_GLOBAL_DATA
+            ),
+        ));
+    }
+    let data = match kind {
+        DataSection::Bss => vec![0; section.size as usize],
+        _ => section.data.to_vec(),
+    };
+    let datasec = btf.and_then(|btf| {
+        btf.types()
+            .find(|(_, t)| t.name == section.name && matches!(t.kind, BtfKind::Datasec { .. }))
+            .map(|(id, t)| (btf, id, t))
+    });
+    let mut flags = if kind == DataSection::Rodata {
+        BPF_F_RDONLY_PROG
+    } else {
+        0
+    };
+    // libbpf's `map_is_mmapable`: a data section with BTF and a non-static variable.
+    if let Some((_, _, ty)) = datasec {
+        if let BtfKind::Datasec { vars, .. } = &ty.kind {
+            let btf = datasec.map(|d| d.0);
+            let non_static = vars.iter().any(|v| {
+                btf.and_then(|b| b.type_by_id(v.type_id))
+                    .is_some_and(|t| matches!(t.kind, BtfKind::Var { linkage, .. } if linkage != 0))
+            });
+            if non_static {
+                flags |= BPF_F_MMAPABLE;
+            }
+        }
+    }
+    Ok(MapSpec {
+        map_type: BPF_MAP_TYPE_ARRAY,
+        key_size: 4,
+        value_size: data.len() as u32,
+        max_entries: 1,
+        map_flags: flags,
+        value_type_id: datasec.map(|d| d.1),
+        initial_data: Some(data),
+        ..MapSpec::new(
+            section.name.clone(),
+            MapOrigin::GlobalData(kind),
+            (section.index, 0),
+        )
+    })
+}
+
+/// True when type `id` is `struct bpf_spin_lock` (after typedefs and qualifiers).
+pub(crate) fn is_spin_lock(btf: &Btf, id: u32) -> bool {
+    btf.skip_modifiers(id)
+        .is_some_and(|(_, t)| t.name == "bpf_spin_lock" && matches!(t.kind, BtfKind::Struct { .. }))
+}
+
+/// The one offset among `found`, as the kernel's BTF field search wants it: more than one
+/// `bpf_spin_lock` in a value is an error.
+pub(crate) fn single_lock(found: &[u32], map: &str) -> Result<Option<u32>, ObjectError> {
+    match found {
+        [] => Ok(None),
+        [offset] => Ok(Some(*offset)),
+        _ => Err(ObjectError::map(
+            map,
+            "the value holds more than one struct bpf_spin_lock",
+        )),
+    }
+}
+
+/// Byte offset of the `struct bpf_spin_lock` in a map's value type: a top-level member of a
+/// struct or union, as the kernel's BTF field search finds it. (For global data, the
+/// variables of the section are searched instead, once their offsets are known.)
+pub(crate) fn spin_lock_offset(
+    btf: &Btf,
+    value_type: u32,
+    map: &str,
+) -> Result<Option<u32>, ObjectError> {
+    let found: Vec<u32> = btf
+        .composite(value_type)
+        .unwrap_or(&[])
+        .iter()
+        .filter(|m| is_spin_lock(btf, m.type_id))
+        .map(|m| m.bit_offset / 8)
+        .collect();
+    single_lock(&found, map)
+}

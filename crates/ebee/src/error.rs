@@ -1,0 +1,147 @@
+//! The one error type of the `ebee` crate.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Why an object could not be loaded or a program could not run.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The object file did not parse or link.
+    #[error(transparent)]
+    Object(#[from] ebee_object::ObjectError),
+    /// A map could not be created.
+    #[error(transparent)]
+    Map(#[from] ebee_maps::MapError),
+    /// A map operation the loader or host made failed.
+    #[error("map {map}: {errno}")]
+    MapOperation {
+        /// The map.
+        map: String,
+        /// The kernel errno.
+        errno: ebee_maps::Errno,
+    },
+    /// No map has this name.
+    #[error("no map named {0}")]
+    NoSuchMap(String),
+    /// No program has this name.
+    #[error("no program named {0}")]
+    NoSuchProgram(String),
+    /// A reference the linker left could not be resolved.
+    #[error("program {program}, instruction {pc}: {message}")]
+    Link {
+        /// The program.
+        program: String,
+        /// Instruction index.
+        pc: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The program calls a helper ebee does not provide.
+    #[error("program {program}, instruction {pc}: calls helper {} (id {id}), which ebee does not provide{}", name.as_deref().unwrap_or("<unknown>"), at(line))]
+    UnknownHelper {
+        /// The program.
+        program: String,
+        /// Instruction index.
+        pc: usize,
+        /// Helper id.
+        id: u32,
+        /// Kernel name of the helper, when the id is a kernel helper.
+        name: Option<String>,
+        /// Source line, when BTF line info exists.
+        line: Option<String>,
+    },
+    /// The program calls a helper its program type may not call.
+    #[error("program {program}, instruction {pc}: helper {helper} (id {id}) is not allowed in {program_type} programs{}", at(line))]
+    HelperNotAllowed {
+        /// The program.
+        program: String,
+        /// Instruction index.
+        pc: usize,
+        /// Helper name.
+        helper: String,
+        /// Helper id.
+        id: u32,
+        /// Program type name.
+        program_type: String,
+        /// Source line, when BTF line info exists.
+        line: Option<String>,
+    },
+    /// The program calls a kernel function, which ebee does not provide.
+    #[error(
+        "program {program}, instruction {pc}: calls kfunc {name}, which ebee does not provide"
+    )]
+    Kfunc {
+        /// The program.
+        program: String,
+        /// Instruction index.
+        pc: usize,
+        /// Kernel function name.
+        name: String,
+    },
+    /// The VM refused the program at load, or the run failed.
+    #[error("program {program}: {source}{}", at(line))]
+    Vm {
+        /// The program.
+        program: String,
+        /// What the VM said.
+        source: ebee_vm::VmError,
+        /// Source line of the faulting instruction, when BTF line info exists.
+        line: Option<String>,
+    },
+    /// The input of a test run does not fit the program type (as `BPF_PROG_TEST_RUN`'s
+    /// `-EINVAL`).
+    #[error("program {program}: invalid test run input: {message}")]
+    BadInput {
+        /// The program.
+        program: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn at(source: &Option<String>) -> String {
+    source
+        .as_ref()
+        .map(|s| format!(" (at {s})"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// A VM error of `program`, with the source line of its instruction when known.
+    pub(crate) fn load(program: &ebee_object::LinkedProgram, source: ebee_vm::VmError) -> Error {
+        let line = vm_error_pc(&source)
+            .and_then(|pc| program.source_line(pc))
+            .map(|l| l.to_string());
+        Error::Vm {
+            program: program.name.clone(),
+            source,
+            line,
+        }
+    }
+}
+
+/// The instruction index a VM error names, if any.
+pub(crate) fn vm_error_pc(error: &ebee_vm::VmError) -> Option<usize> {
+    use ebee_vm::VmError::*;
+    Some(match error {
+        UnresolvedReference { pc, .. }
+        | UnknownHelper { pc, .. }
+        | KfuncUnsupported { pc, .. }
+        | UninitializedRegister { pc, .. }
+        | BadContextAccess { pc, .. }
+        | OutOfBounds { pc, .. }
+        | MisalignedAtomic { pc, .. }
+        | CallDepthExceeded { pc, .. }
+        | BudgetExhausted { pc, .. }
+        | Helper { pc, .. } => *pc,
+        Isa(_) => return None,
+    })
+}

@@ -1,0 +1,159 @@
+//! Event helpers: ring buffers (`ringbuf_output`, `reserve`, `submit`, `discard`, `query`)
+//! and perf event arrays (`perf_event_output`).
+//!
+//! `perf_event_output` follows the kernel's three variants: for XDP (`bpf_xdp_event_output`)
+//! and skb programs (`bpf_skb_event_output`) the flags may carry `BPF_F_CTXLEN_MASK`, a
+//! number of packet bytes (from `data`) appended to the sample (`-EFAULT` when the packet is
+//! shorter); for other programs only the index bits are allowed. Other bits: `-EINVAL`.
+
+use super::maps::{map_arg, run_state};
+use super::{Arg, HelperDef, Ret, Scope};
+use crate::packet::PacketPlace;
+use crate::runtime::Runtime;
+use ebee_maps::Errno;
+use ebee_vm::{HelperEnv, Region};
+
+/// `BPF_F_INDEX_MASK`: the perf buffer index (or `BPF_F_CURRENT_CPU`, all ones).
+const BPF_F_INDEX_MASK: u64 = 0xffff_ffff;
+/// `BPF_F_CTXLEN_MASK`: packet bytes to append to the sample (packet programs only).
+const BPF_F_CTXLEN_MASK: u64 = 0xf_ffff << 32;
+
+fn neg(e: Errno) -> u64 {
+    e.as_neg_i64() as u64
+}
+
+fn ringbuf_output(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    let map = map_arg(rt, a[0])?;
+    let data = env.read(a[1], a[2] as usize)?;
+    Ok(map.ringbuf_output(&data, a[3]).map_or_else(neg, |()| 0))
+}
+
+fn ringbuf_reserve(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    let map = map_arg(rt, a[0])?;
+    let Some(record) = map.ringbuf_reserve(a[1], a[2]) else {
+        return Ok(0);
+    };
+    let start = record.as_ptr() as u64;
+    env.grant(Region {
+        name: "ring buffer record",
+        start,
+        len: a[1],
+        writable: true,
+    });
+    run_state(env)?.reserved.borrow_mut().push((start, map));
+    Ok(start)
+}
+
+fn commit(env: &mut HelperEnv<'_, '_>, a: [u64; 5], discard: bool) -> Result<u64, String> {
+    let state = run_state(env)?;
+    let mut reserved = state.reserved.borrow_mut();
+    let Some(index) = reserved.iter().position(|r| r.0 == a[0]) else {
+        return Err(format!(
+            "{:#x} is not a ring buffer record this run reserved",
+            a[0]
+        ));
+    };
+    let (record, map) = reserved.swap_remove(index);
+    let result = if discard {
+        map.ringbuf_discard(record as *mut u8, a[1])
+    } else {
+        map.ringbuf_submit(record as *mut u8, a[1])
+    };
+    result.map_err(|e| format!("ring buffer commit failed: {e}"))?;
+    Ok(0)
+}
+
+fn ringbuf_submit(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    commit(env, a, false)
+}
+
+fn ringbuf_discard(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    commit(env, a, true)
+}
+
+fn ringbuf_query(rt: &Runtime, _: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    Ok(map_arg(rt, a[0])?.ringbuf_query(a[1]))
+}
+
+/// `bpf_perf_event_output(ctx, map, flags, data, size)`.
+fn perf_event_output(
+    rt: &Runtime,
+    env: &mut HelperEnv<'_, '_>,
+    a: [u64; 5],
+) -> Result<u64, String> {
+    let map = map_arg(rt, a[1])?;
+    let flags = a[2];
+    let has_packet = run_state(env)?.packet.is_some();
+    let allowed = match has_packet {
+        true => BPF_F_INDEX_MASK | BPF_F_CTXLEN_MASK,
+        false => BPF_F_INDEX_MASK,
+    };
+    if flags & !allowed != 0 {
+        return Ok(neg(Errno::EINVAL));
+    }
+    let mut data = env.read(a[3], a[4] as usize)?;
+    let ctx_len = (flags & BPF_F_CTXLEN_MASK) >> 32;
+    if ctx_len > 0 {
+        let packet = PacketPlace::of(env, "perf_event_output")?.pointers(env)?;
+        if ctx_len > packet.len() {
+            return Ok(neg(Errno::EFAULT));
+        }
+        data.extend(env.read(packet.data, ctx_len as usize)?);
+    }
+    Ok(map
+        .perf_event_output(env.cpu(), flags & BPF_F_INDEX_MASK, &data)
+        .map_or_else(neg, |()| 0))
+}
+
+use Arg::{Anything, MapPtr, ReadableMem, RingbufRecord, Size};
+
+pub(crate) const HELPERS: &[HelperDef] = &[
+    HelperDef {
+        id: 25,
+        name: "perf_event_output",
+        args: &[Arg::Ctx, MapPtr, Anything, ReadableMem, Size],
+        ret: Ret::Integer,
+        scope: Scope::Any,
+        imp: perf_event_output,
+    },
+    HelperDef {
+        id: 130,
+        name: "ringbuf_output",
+        args: &[MapPtr, ReadableMem, Size, Anything],
+        ret: Ret::Integer,
+        scope: Scope::Any,
+        imp: ringbuf_output,
+    },
+    HelperDef {
+        id: 131,
+        name: "ringbuf_reserve",
+        args: &[MapPtr, Anything, Anything],
+        ret: Ret::RingbufRecordOrNull,
+        scope: Scope::Any,
+        imp: ringbuf_reserve,
+    },
+    HelperDef {
+        id: 132,
+        name: "ringbuf_submit",
+        args: &[RingbufRecord, Anything],
+        ret: Ret::Void,
+        scope: Scope::Any,
+        imp: ringbuf_submit,
+    },
+    HelperDef {
+        id: 133,
+        name: "ringbuf_discard",
+        args: &[RingbufRecord, Anything],
+        ret: Ret::Void,
+        scope: Scope::Any,
+        imp: ringbuf_discard,
+    },
+    HelperDef {
+        id: 134,
+        name: "ringbuf_query",
+        args: &[MapPtr, Anything],
+        ret: Ret::Integer,
+        scope: Scope::Any,
+        imp: ringbuf_query,
+    },
+];

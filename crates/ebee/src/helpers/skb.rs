@@ -1,0 +1,282 @@
+//! skb packet helpers (socket filters and TC), with the semantics of `net/core/filter.c` on
+//! the linear skb `bpf_prog_test_run_skb` builds: `skb_load_bytes` (26) and
+//! `skb_load_bytes_relative` (68) for both; `skb_store_bytes` (9), `l3_csum_replace` (10),
+//! `l4_csum_replace` (11), `get_hash_recalc` (34) and `skb_pull_data` (39) for TC.
+//! `redirect` (23) lives with the XDP helpers and calls [`tc_redirect_verdict`] here.
+//!
+//! Offsets are relative to `skb->data`: the Ethernet header for TC, the network header for
+//! socket filters (the test run has pulled the Ethernet header). A test-run skb is linear,
+//! never cloned, and its `ip_summed` is `CHECKSUM_NONE`, so "make writable" only checks that
+//! the range lies within `skb->len`, and `BPF_F_RECOMPUTE_CSUM` has no `skb->csum` to update.
+//!
+//! Deviation: the kernel's flow hash (`get_hash_recalc`) is seeded with a random boot-time
+//! key (`hashrnd`), so no implementation can reproduce its values. ebee hashes the same flow
+//! fields (addresses, ports, protocols, ordered so both directions agree) with `jhash2` and
+//! seed 0: deterministic, never 0, but not the kernel's number. See [`flow_hash`].
+
+mod flow_hash;
+
+use super::checksum::{self, IpSummed, SkbCsum, L3_CSUM_REPLACE_FLAGS, L4_CSUM_REPLACE_FLAGS};
+use super::probe::neg;
+use super::{Arg, HelperDef, Ret, Scope};
+use crate::packet::{PacketKind, PacketPlace, Pointers, ETH_HLEN, SKB_HEADROOM};
+use crate::runtime::Runtime;
+use ebee_vm::HelperEnv;
+
+/// `BPF_F_RECOMPUTE_CSUM`.
+const BPF_F_RECOMPUTE_CSUM: u64 = 1 << 0;
+/// `BPF_F_INVALIDATE_HASH`.
+const BPF_F_INVALIDATE_HASH: u64 = 1 << 1;
+/// `BPF_F_INGRESS`.
+const BPF_F_INGRESS: u64 = 1 << 0;
+/// `TC_ACT_SHOT`.
+const TC_ACT_SHOT: u64 = 2;
+/// `TC_ACT_REDIRECT`.
+const TC_ACT_REDIRECT: u64 = 7;
+/// Offset of `hash` in `struct __sk_buff` (and in the host context).
+const HASH_OFFSET: u64 = 68;
+/// `BPF_HDR_START_MAC`, `BPF_HDR_START_NET`.
+const BPF_HDR_START_MAC: u64 = 0;
+const BPF_HDR_START_NET: u64 = 1;
+
+/// The skb of the running program and its pointers.
+fn skb(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), String> {
+    let place = PacketPlace::of(env, helper)?;
+    if place.kind != PacketKind::Skb {
+        return Err(format!("bpf_{helper} needs an __sk_buff context"));
+    }
+    Ok((place, place.pointers(env)?))
+}
+
+/// `bpf_redirect`'s TC half: `Ok(TC_ACT_REDIRECT)`, or `Err(TC_ACT_SHOT)` for flags other
+/// than `BPF_F_INGRESS`.
+pub(crate) fn tc_redirect_verdict(flags: u64) -> Result<u64, u64> {
+    if flags & !BPF_F_INGRESS != 0 {
+        Err(TC_ACT_SHOT)
+    } else {
+        Ok(TC_ACT_REDIRECT)
+    }
+}
+
+/// `[offset, offset + len)` of the packet if it lies within `skb->len`.
+fn within(p: &Pointers, offset: u64, len: u64) -> Option<u64> {
+    (offset + len <= p.len()).then_some(p.data + offset)
+}
+
+/// Fills `to` with `len` zeros (what the load helpers leave on failure) and returns
+/// `-EFAULT`. Writes in pages, so that a huge `len` fails on memory the program does not own
+/// before anything large is allocated.
+fn clear(env: &mut HelperEnv<'_, '_>, to: u64, len: usize) -> Result<u64, String> {
+    const PAGE: usize = 4096;
+    let zeros = [0u8; PAGE];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(PAGE);
+        env.write(to + done as u64, &zeros[..n])?;
+        done += n;
+    }
+    Ok(neg(libc::EFAULT))
+}
+
+/// `bpf_skb_load_bytes(skb, offset, to, len)`: `-EFAULT` (and `to` zeroed) for an offset
+/// above `INT_MAX` or a range past `skb->len`.
+fn skb_load_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    let (_, p) = skb(env, "skb_load_bytes")?;
+    let (offset, to, len) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize);
+    match within(&p, offset, len as u64) {
+        Some(from) if offset <= i32::MAX as u64 => {
+            let bytes = env.read(from, len)?;
+            env.write(to, &bytes)?;
+            Ok(0)
+        }
+        _ => clear(env, to, len),
+    }
+}
+
+/// `bpf_skb_load_bytes_relative(skb, offset, to, len, start_header)`: from the MAC or the
+/// network header (which test runs place at the start of the frame and 14 bytes after),
+/// up to the end of the packet; `-EFAULT` and `to` zeroed otherwise.
+fn skb_load_bytes_relative(
+    _: &Runtime,
+    env: &mut HelperEnv<'_, '_>,
+    a: [u64; 5],
+) -> Result<u64, String> {
+    let (place, p) = skb(env, "skb_load_bytes_relative")?;
+    let (offset, to, len) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize);
+    let mac = place.buffer_start + SKB_HEADROOM as u64;
+    let start = match u64::from(a[4] as u32) {
+        BPF_HDR_START_MAC => mac,
+        BPF_HDR_START_NET => mac + ETH_HLEN as u64,
+        _ => return clear(env, to, len),
+    };
+    if offset > 0xffff || start + offset + len as u64 > p.data_end {
+        return clear(env, to, len);
+    }
+    let bytes = env.read(start + offset, len)?;
+    env.write(to, &bytes)?;
+    Ok(0)
+}
+
+/// `bpf_skb_store_bytes(skb, offset, from, len, flags)`: `-EINVAL` for unknown flags,
+/// `-EFAULT` for an offset above `INT_MAX` or a range past `skb->len`.
+/// `BPF_F_INVALIDATE_HASH` clears `skb->hash`.
+fn skb_store_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    let (place, p) = skb(env, "skb_store_bytes")?;
+    let (offset, from, len, flags) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize, a[4]);
+    if flags & !(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH) != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let Some(to) = within(&p, offset, len as u64).filter(|_| offset <= i32::MAX as u64) else {
+        return Ok(neg(libc::EFAULT));
+    };
+    let bytes = env.read(from, len)?;
+    env.write(to, &bytes)?;
+    if flags & BPF_F_INVALIDATE_HASH != 0 {
+        env.write(place.ctx + HASH_OFFSET, &0u32.to_ne_bytes())?;
+    }
+    Ok(0)
+}
+
+/// The checksum field at `offset` for the replace helpers: its address, or `-EFAULT` for an
+/// odd offset, one above 0xffff, or a field past `skb->len`.
+fn csum_field(p: &Pointers, offset: u64) -> Result<u64, u64> {
+    if offset > 0xffff || offset & 1 != 0 {
+        return Err(neg(libc::EFAULT));
+    }
+    within(p, offset, 2).ok_or(neg(libc::EFAULT))
+}
+
+/// Shared by the L3 and L4 replace helpers: flag check, field check, then `update`.
+fn csum_replace(
+    env: &mut HelperEnv<'_, '_>,
+    helper: &str,
+    a: [u64; 5],
+    allowed_flags: u64,
+    update: impl FnOnce(u16) -> Result<u16, i32>,
+) -> Result<u64, String> {
+    let (_, p) = skb(env, helper)?;
+    if a[4] & !allowed_flags != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let at = match csum_field(&p, u64::from(a[1] as u32)) {
+        Ok(at) => at,
+        Err(errno) => return Ok(errno),
+    };
+    let field = env.read(at, 2)?;
+    match update(u16::from_ne_bytes([field[0], field[1]])) {
+        Ok(sum) => {
+            env.write(at, &sum.to_ne_bytes())?;
+            Ok(0)
+        }
+        Err(errno) => Ok(neg(errno)),
+    }
+}
+
+/// `bpf_l3_csum_replace(skb, offset, from, to, flags)`.
+fn l3_csum_replace(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    csum_replace(env, "l3_csum_replace", a, L3_CSUM_REPLACE_FLAGS, |sum| {
+        checksum::l3_csum_replace(sum, a[2], a[3], a[4])
+    })
+}
+
+/// `bpf_l4_csum_replace(skb, offset, from, to, flags)`. The test-run skb is
+/// `CHECKSUM_NONE`: only the checksum field changes.
+fn l4_csum_replace(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    csum_replace(env, "l4_csum_replace", a, L4_CSUM_REPLACE_FLAGS, |sum| {
+        let mut state = SkbCsum {
+            ip_summed: IpSummed::None,
+            csum: 0,
+        };
+        checksum::l4_csum_replace(sum, &mut state, a[2], a[3], a[4])
+    })
+}
+
+/// `bpf_get_hash_recalc(skb)`: `skb->hash`, computed first if it is clear (see the module
+/// documentation for how ebee's differs from the kernel's).
+fn get_hash_recalc(_: &Runtime, env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+    let (place, p) = skb(env, "get_hash_recalc")?;
+    let current = env.read(place.ctx + HASH_OFFSET, 4)?;
+    let current = u32::from_ne_bytes([current[0], current[1], current[2], current[3]]);
+    if current != 0 {
+        return Ok(u64::from(current));
+    }
+    let protocol = env.read(place.ctx + 16, 2)?;
+    let network = place.buffer_start + (SKB_HEADROOM + ETH_HLEN) as u64;
+    let available = p
+        .data_end
+        .saturating_sub(network)
+        .min(flow_hash::HEADER_BYTES as u64);
+    let headers = env.read(network, available as usize)?;
+    let hash = flow_hash::flow_hash([protocol[0], protocol[1]], &headers);
+    env.write(place.ctx + HASH_OFFSET, &hash.to_ne_bytes())?;
+    Ok(u64::from(hash))
+}
+
+/// `bpf_skb_pull_data(skb, len)`: the test-run skb is linear, so this only checks that `len`
+/// (0: the whole head) is within `skb->len`: 0, or `-ENOMEM`.
+fn skb_pull_data(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+    let (_, p) = skb(env, "skb_pull_data")?;
+    let len = u64::from(a[1] as u32);
+    Ok(if len > p.len() { neg(libc::ENOMEM) } else { 0 })
+}
+
+use Arg::{Anything, Ctx, ReadableMem, Size, WritableMem};
+
+pub(crate) const HELPERS: &[HelperDef] = &[
+    HelperDef {
+        id: 9,
+        name: "skb_store_bytes",
+        args: &[Ctx, Anything, ReadableMem, Size, Anything],
+        ret: Ret::Integer,
+        scope: Scope::Tc,
+        imp: skb_store_bytes,
+    },
+    HelperDef {
+        id: 10,
+        name: "l3_csum_replace",
+        args: &[Ctx, Anything, Anything, Anything, Anything],
+        ret: Ret::Integer,
+        scope: Scope::Tc,
+        imp: l3_csum_replace,
+    },
+    HelperDef {
+        id: 11,
+        name: "l4_csum_replace",
+        args: &[Ctx, Anything, Anything, Anything, Anything],
+        ret: Ret::Integer,
+        scope: Scope::Tc,
+        imp: l4_csum_replace,
+    },
+    HelperDef {
+        id: 26,
+        name: "skb_load_bytes",
+        args: &[Ctx, Anything, WritableMem, Size],
+        ret: Ret::Integer,
+        scope: Scope::Skb,
+        imp: skb_load_bytes,
+    },
+    HelperDef {
+        id: 34,
+        name: "get_hash_recalc",
+        args: &[Ctx],
+        ret: Ret::Integer,
+        scope: Scope::Tc,
+        imp: get_hash_recalc,
+    },
+    HelperDef {
+        id: 39,
+        name: "skb_pull_data",
+        args: &[Ctx, Anything],
+        ret: Ret::Integer,
+        scope: Scope::Tc,
+        imp: skb_pull_data,
+    },
+    HelperDef {
+        id: 68,
+        name: "skb_load_bytes_relative",
+        args: &[Ctx, Anything, WritableMem, Size, Anything],
+        ret: Ret::Integer,
+        scope: Scope::Skb,
+        imp: skb_load_bytes_relative,
+    },
+];

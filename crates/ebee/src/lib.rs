@@ -1,0 +1,20 @@
+//! ebee: run the eBPF objects clang builds for Linux, outside the kernel.
+//!
+//! - [`program_type`]: one spec per program type (context layout, access rules, helpers).
+//! - [`helpers`]: the kernel helper table (id, name, prototype, implementation).
+//! - [`runtime`]: state shared by an object's helpers (trace output, CPU count, maps).
+#![warn(missing_docs)]
+
+mod error;
+pub mod helpers;
+pub mod hooks;
+pub mod map_state;
+mod object;
+pub mod packet;
+mod program;
+pub mod program_type;
+pub mod runtime;
+
+pub use error::Error;
+pub use object::{Engine, Object, ObjectBuilder};
+pub use program::{Program, TestRun, TestRunResult};

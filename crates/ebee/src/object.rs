@@ -1,0 +1,412 @@
+//! Loading an object: maps created, programs linked, map references resolved to real
+//! addresses, helpers checked against the table and the program type, programs loaded into
+//! the VM with their context layout.
+
+use crate::error::Error;
+use crate::helpers::{self, Scope};
+use crate::program::Program;
+use crate::program_type::{self, ProgramTypeSpec};
+use crate::runtime::{map_address, Runtime, TraceSink};
+use ebee_isa::{Instruction, Op};
+use ebee_maps::{Map, MapType};
+use ebee_object::{DataSection, MapOrigin, ObjectSpec, ProgramKind, SlotTarget};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// Settings shared by the objects an embedder loads.
+///
+/// ```no_run
+/// let engine = ebee::Engine::new();
+/// let object = engine.load_file("xdp_prog.bpf.o")?;
+/// for program in object.programs() {
+///     println!("{} ({})", program.name(), program.section());
+/// }
+/// # Ok::<(), ebee::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    ncpus: usize,
+    trace: Arc<dyn TraceSink>,
+    budget: u64,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    /// An engine with as many workers (CPUs of per-CPU maps) as the machine has, and trace
+    /// output to standard error.
+    pub fn new() -> Engine {
+        let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Engine {
+            ncpus,
+            trace: Arc::new(crate::runtime::StderrTrace),
+            budget: ebee_vm::DEFAULT_BUDGET,
+        }
+    }
+
+    /// Sets the number of workers per-CPU maps hold values for.
+    pub fn with_cpus(mut self, ncpus: usize) -> Engine {
+        self.ncpus = ncpus.max(1);
+        self
+    }
+
+    /// Sends `bpf_trace_printk` output to `trace`.
+    pub fn with_trace(mut self, trace: Arc<dyn TraceSink>) -> Engine {
+        self.trace = trace;
+        self
+    }
+
+    /// Sets the instruction budget of one run.
+    pub fn with_budget(mut self, budget: u64) -> Engine {
+        self.budget = budget;
+        self
+    }
+
+    /// Number of workers.
+    pub fn cpus(&self) -> usize {
+        self.ncpus
+    }
+
+    /// Parses an object without loading it, so globals can be set first.
+    pub fn open(&self, bytes: &[u8]) -> Result<ObjectBuilder, Error> {
+        Ok(ObjectBuilder {
+            engine: self.clone(),
+            spec: ObjectSpec::parse(bytes)?,
+        })
+    }
+
+    /// Parses and loads an object.
+    pub fn load(&self, bytes: &[u8]) -> Result<Object, Error> {
+        self.open(bytes)?.load()
+    }
+
+    /// Reads, parses and loads an object file.
+    pub fn load_file(&self, path: impl AsRef<std::path::Path>) -> Result<Object, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.load(&bytes)
+    }
+}
+
+/// A parsed object whose globals can still be set, as with a libbpf skeleton before load.
+pub struct ObjectBuilder {
+    engine: Engine,
+    spec: ObjectSpec,
+}
+
+impl ObjectBuilder {
+    /// The parsed object.
+    pub fn spec(&self) -> &ObjectSpec {
+        &self.spec
+    }
+
+    /// Sets global variable `name` (in `.rodata`, `.data`, `.bss`, …) to `bytes`.
+    pub fn set_global(&mut self, name: &str, bytes: &[u8]) -> Result<&mut Self, Error> {
+        self.spec.set_global(name, bytes)?;
+        Ok(self)
+    }
+
+    /// Creates the maps and loads every program.
+    pub fn load(self) -> Result<Object, Error> {
+        let engine = self.engine;
+        let spec = self.spec;
+        let maps = create_maps(&spec, engine.ncpus)?;
+        let runtime = Arc::new(Runtime::new(engine.ncpus, engine.trace.clone(), maps));
+        let linked = spec.link(None)?;
+        let mut programs = Vec::new();
+        for program in linked {
+            let type_spec = type_spec(&program.kind);
+            let mut instructions = program.instructions.clone();
+            resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
+            check_calls(&instructions, &program, type_spec)?;
+            let registry =
+                helpers::build_registry(runtime.clone(), |scope| in_scope(scope, type_spec));
+            let vm = ebee_vm::Vm::new(registry).with_budget(engine.budget);
+            let context = type_spec.map(|t| t as &dyn ebee_vm::ContextLayout);
+            let loaded = vm
+                .load_with_context(&instructions, context)
+                .map_err(|source| Error::load(&program, source))?;
+            let loaded = Arc::new(loaded);
+            let id = next_program_id();
+            runtime.register_program(id, loaded.clone());
+            programs.push(Program::new(
+                id,
+                program,
+                type_spec,
+                loaded,
+                runtime.clone(),
+            ));
+        }
+        fill_prog_arrays(&spec, &runtime, &programs)?;
+        Ok(Object {
+            license: spec.license().to_string(),
+            runtime,
+            programs,
+        })
+    }
+}
+
+/// A loaded object: its maps and programs.
+pub struct Object {
+    license: String,
+    runtime: Arc<Runtime>,
+    programs: Vec<Program>,
+}
+
+impl Object {
+    /// Every program, in object order.
+    pub fn programs(&self) -> &[Program] {
+        &self.programs
+    }
+
+    /// The program named `name` (its function name).
+    pub fn program(&self, name: &str) -> Option<&Program> {
+        self.programs.iter().find(|p| p.name() == name)
+    }
+
+    /// Every map, in object order (global data sections included, named like libbpf does:
+    /// `.rodata`, `.bss`, …).
+    pub fn maps(&self) -> &[Arc<Map>] {
+        self.runtime.maps()
+    }
+
+    /// The map named `name`.
+    pub fn map(&self, name: &str) -> Option<&Arc<Map>> {
+        self.runtime.maps().iter().find(|m| m.name() == name)
+    }
+
+    /// Stores `inner` under `key` of the map of maps `outer`, and lets programs use it.
+    pub fn set_inner_map(&self, outer: &str, key: &[u8], inner: &Arc<Map>) -> Result<(), Error> {
+        let map = self
+            .map(outer)
+            .ok_or_else(|| Error::NoSuchMap(outer.to_string()))?;
+        map.update_inner_map(key, inner, 0)
+            .map_err(|errno| Error::MapOperation {
+                map: outer.to_string(),
+                errno,
+            })?;
+        self.runtime.register_inner_map(inner);
+        Ok(())
+    }
+
+    /// The license string of the object.
+    pub fn license(&self) -> &str {
+        &self.license
+    }
+
+    /// The runtime shared by the object's helpers.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+}
+
+fn next_program_id() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The spec of a program kind; `None` runs the program with a generic context of host bytes.
+fn type_spec(kind: &ProgramKind) -> Option<&'static ProgramTypeSpec> {
+    match kind {
+        ProgramKind::Xdp => Some(&program_type::XDP),
+        ProgramKind::SchedCls => Some(&program_type::TC_CLS),
+        ProgramKind::SchedAct => Some(&program_type::TC_ACT),
+        ProgramKind::SocketFilter => Some(&program_type::SOCKET_FILTER),
+        _ => None,
+    }
+}
+
+fn in_scope(scope: Scope, spec: Option<&ProgramTypeSpec>) -> bool {
+    match (scope, spec) {
+        (Scope::Any, _) => true,
+        (Scope::Xdp, Some(s)) => s.kernel_type == program_type::XDP.kernel_type,
+        (Scope::Skb, Some(s)) => s.ctx_size == program_type::TC_CLS.ctx_size,
+        (Scope::Tc, Some(s)) => s.is_tc,
+        (Scope::Tracing, None) => true,
+        _ => false,
+    }
+}
+
+fn create_maps(spec: &ObjectSpec, ncpus: usize) -> Result<Vec<Arc<Map>>, Error> {
+    let mut maps = Vec::with_capacity(spec.maps().len());
+    for def in spec.maps() {
+        let map = Map::create(convert_spec(def, ncpus)?, ncpus)?;
+        if let Some(data) = &def.initial_data {
+            map.update(&0u32.to_ne_bytes(), data, 0)
+                .map_err(|errno| Error::MapOperation {
+                    map: def.name.clone(),
+                    errno,
+                })?;
+        }
+        // As libbpf does, `.rodata*` is frozen once filled: the host may no longer write it.
+        if def.origin == MapOrigin::GlobalData(DataSection::Rodata) {
+            map.freeze().map_err(|errno| Error::MapOperation {
+                map: def.name.clone(),
+                errno,
+            })?;
+        }
+        maps.push(map);
+    }
+    for (def, map) in spec.maps().iter().zip(&maps) {
+        for slot in &def.initial_slots {
+            if let SlotTarget::Map(index) = slot.target {
+                let inner = maps
+                    .get(index)
+                    .ok_or_else(|| Error::NoSuchMap(format!("#{index}")))?;
+                map.update_inner_map(&slot.index.to_ne_bytes(), inner, 0)
+                    .map_err(|errno| Error::MapOperation {
+                        map: def.name.clone(),
+                        errno,
+                    })?;
+            }
+        }
+    }
+    Ok(maps)
+}
+
+/// The ebee-maps spec of a map definition. As libbpf does, a perf event array without
+/// `max_entries` gets one entry per CPU (`ncpus`).
+fn convert_spec(def: &ebee_object::MapSpec, ncpus: usize) -> Result<ebee_maps::MapSpec, Error> {
+    let map_type = MapType::parse(&def.name, def.map_type)?;
+    let max_entries = match (map_type, def.max_entries) {
+        (MapType::PerfEventArray, 0) => u32::try_from(ncpus).unwrap_or(u32::MAX),
+        (_, n) => n,
+    };
+    let mut spec = ebee_maps::MapSpec::new(
+        &def.name,
+        map_type,
+        def.key_size,
+        def.value_size,
+        max_entries,
+    )
+    .with_flags(def.map_flags)
+    .with_extra(def.map_extra);
+    if let Some(offset) = def.spin_lock_offset {
+        spec = spec.with_spin_lock(offset);
+    }
+    if let Some(inner) = &def.inner {
+        spec = spec.with_inner(convert_spec(inner, ncpus)?);
+    }
+    Ok(spec)
+}
+
+/// Turns `lddw` map references (map index, or map index + value offset) into the map's
+/// address or the address of its value.
+fn resolve_map_references(
+    instructions: &mut [Instruction],
+    maps: &[Arc<Map>],
+    program: &str,
+) -> Result<(), Error> {
+    for insn in instructions.iter_mut() {
+        let Some(reference) = ebee_object::MapReference::from_instruction(insn) else {
+            continue;
+        };
+        let map = maps.get(reference.map_index).ok_or_else(|| Error::Link {
+            program: program.to_string(),
+            pc: insn.pc,
+            message: format!("map index {} out of range", reference.map_index),
+        })?;
+        let address = match reference.value_offset {
+            None => map_address(map),
+            Some(offset) => {
+                let value = map.value_ptr(0).ok_or_else(|| Error::Link {
+                    program: program.to_string(),
+                    pc: insn.pc,
+                    message: format!(
+                        "direct value access to map {} which is not an array",
+                        map.name()
+                    ),
+                })?;
+                value.as_ptr() as u64 + offset as u64
+            }
+        };
+        insn.op = Op::Lddw;
+        insn.src = 0;
+        insn.imm = address as i64;
+    }
+    Ok(())
+}
+
+/// Refuses, at load, calls to helpers ebee does not provide or the program type may not call,
+/// and kfunc calls.
+fn check_calls(
+    instructions: &[Instruction],
+    program: &ebee_object::LinkedProgram,
+    type_spec: Option<&ProgramTypeSpec>,
+) -> Result<(), Error> {
+    for insn in instructions {
+        let line = || program.source_line(insn.pc).map(|l| l.to_string());
+        match insn.op {
+            Op::CallHelper => {
+                let id = insn.imm as u32;
+                match helpers::by_id(id) {
+                    Some(def) if in_scope(def.scope, type_spec) => {}
+                    Some(def) => {
+                        return Err(Error::HelperNotAllowed {
+                            program: program.name.clone(),
+                            pc: insn.pc,
+                            helper: def.name.to_string(),
+                            id,
+                            program_type: type_spec.map_or("generic", |t| t.name).to_string(),
+                            line: line(),
+                        })
+                    }
+                    None => {
+                        return Err(Error::UnknownHelper {
+                            program: program.name.clone(),
+                            pc: insn.pc,
+                            id,
+                            name: helpers::kernel_name(id).map(str::to_string),
+                            line: line(),
+                        })
+                    }
+                }
+            }
+            Op::CallKfunc => {
+                let name = program
+                    .kfunc_calls
+                    .iter()
+                    .find(|k| k.pc == insn.pc)
+                    .map(|k| k.name.clone());
+                return Err(Error::Kfunc {
+                    program: program.name.clone(),
+                    pc: insn.pc,
+                    name: name.unwrap_or_else(|| format!("BTF id {}", insn.imm)),
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Prog arrays initialised in the object (`__array(values, …)` with programs).
+fn fill_prog_arrays(
+    spec: &ObjectSpec,
+    runtime: &Runtime,
+    programs: &[Program],
+) -> Result<(), Error> {
+    for (def, map) in spec.maps().iter().zip(runtime.maps()) {
+        for slot in &def.initial_slots {
+            if let SlotTarget::Program(name) = &slot.target {
+                let program = programs
+                    .iter()
+                    .find(|p| p.name() == name)
+                    .ok_or_else(|| Error::NoSuchProgram(name.clone()))?;
+                map.update(&slot.index.to_ne_bytes(), &program.id().to_ne_bytes(), 0)
+                    .map_err(|errno| Error::MapOperation {
+                        map: def.name.clone(),
+                        errno,
+                    })?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,402 @@
+//! Packets for the program types that have them (XDP, socket filter, TC): the buffer with
+//! headroom and tailroom, the host context pointing into it, and what packet helpers change.
+//!
+//! Test runs follow `bpf_prog_test_run_xdp` / `bpf_prog_test_run_skb` of Linux 6.18, checked
+//! against the kernel by `tests/packet_helpers.rs`:
+//! - XDP: one 4096-byte frame; metadata (`xdp_md.data` bytes at the start of the input, a
+//!   multiple of 4 up to 216) right before the packet at offset 256; the packet may grow up
+//!   to 320 bytes before the frame's end. `data_out` runs from the metadata to `data_end`;
+//!   `ctx_out` is the input with `data` (metadata length) and `data_end` updated.
+//!   Multi-buffer frames (`data_end` short of the input, or more than 3520 bytes) are
+//!   refused: ebee has no fragments. `ingress_ifindex` is taken as given (the kernel
+//!   requires an existing device and queue).
+//! - skb: `eth_type_trans` against the loopback device (`pkt_type`: all-zero destination
+//!   host, group bit multicast, else other host; `protocol` with the 802.3/802.2 fallbacks);
+//!   IPv4 and IPv6 packets too short for their header are refused; socket filters see the
+//!   packet from the network header and get the Ethernet header back zeroed in `data_out`.
+
+use std::cell::Cell;
+
+/// Which kind of packet context a run has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PacketKind {
+    /// `struct xdp_md`.
+    Xdp,
+    /// `struct __sk_buff` (socket filter, TC).
+    Skb,
+}
+
+/// Where a program asked the packet to go (`bpf_redirect`, `bpf_redirect_map`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Redirect {
+    /// To the interface with this index (`flags` as given).
+    Ifindex {
+        /// Target interface.
+        ifindex: u32,
+        /// Flags passed to the helper.
+        flags: u64,
+    },
+    /// Through entry `key` of a devmap/cpumap/xskmap.
+    Map {
+        /// The map's id.
+        map_id: u32,
+        /// The entry.
+        key: u32,
+    },
+}
+
+/// Per-run packet state packet helpers read and change.
+#[derive(Debug)]
+pub struct PacketState {
+    /// The context kind.
+    pub kind: PacketKind,
+    /// Address of the host context structure (UAPI fields followed by the data, data_end and
+    /// data_meta pointers).
+    pub ctx: u64,
+    /// Address of the first byte of the packet buffer (start of the headroom).
+    pub buffer_start: u64,
+    /// Address one past the last byte of the buffer (end of the tailroom).
+    pub buffer_end: u64,
+    /// The redirect the program asked for, if any.
+    pub redirect: Cell<Option<Redirect>>,
+}
+
+use crate::program_type::{pointer_slot, ProgramTypeSpec};
+use ebee_vm::Memory;
+
+mod access;
+pub(crate) use access::{PacketPlace, Pointers};
+
+/// `XDP_PACKET_HEADROOM`.
+pub const XDP_HEADROOM: usize = 256;
+/// Headroom of a test-run skb (`NET_SKB_PAD + NET_IP_ALIGN` on x86-64).
+pub const SKB_HEADROOM: usize = 64;
+/// Tailroom reserved after the packet (`SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`).
+pub const TAILROOM: usize = 320;
+/// Size of a test-run XDP frame (`frame_sz`, one page): the buffer from `data_hard_start`
+/// with the headroom, the packet, room to grow it, and the reserved tailroom.
+pub const XDP_FRAME_SIZE: usize = 4096;
+/// Largest packet a non-frags XDP test run accepts (`PAGE_SIZE - headroom - tailroom`).
+pub const XDP_MAX_PACKET: usize = XDP_FRAME_SIZE - XDP_HEADROOM - TAILROOM;
+/// `sizeof(struct xdp_frame)` on x86-64: the start of the XDP headroom the kernel keeps for
+/// the frame structure; neither metadata nor packet may start in it.
+pub const XDP_FRAME_STRUCT: usize = 40;
+/// Largest XDP metadata length (`xdp_metalen_invalid`: the 8-bit `skb_shared_info.meta_len`;
+/// lengths must also be multiples of 4).
+pub const XDP_MAX_METALEN: usize = 255;
+/// Ethernet header length.
+pub const ETH_HLEN: usize = 14;
+
+/// A packet test run in progress: the buffer, the host context, and what to report after.
+pub(crate) struct PacketRun {
+    spec: &'static ProgramTypeSpec,
+    kind: PacketKind,
+    /// Headroom + packet + tailroom.
+    buffer: Vec<u8>,
+    /// The host context: UAPI fields, then the data, data_end and data_meta pointers.
+    ctx: Vec<u64>,
+    /// The UAPI context the caller passed (or zeros), the base of `ctx_out`.
+    ctx_in: Vec<u8>,
+    /// Socket filters see the packet from the network header (the kernel pulls the Ethernet
+    /// header and zeroes it in the output).
+    pulled: usize,
+    redirect: Option<Redirect>,
+}
+
+fn u32_at(bytes: &[u8], offset: usize) -> u32 {
+    bytes
+        .get(offset..offset + 4)
+        .map_or(0, |b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// `skb->protocol` as `eth_type_trans` sets it (the `__be16` value as stored): the
+/// EtherType when it is one (at least 0x600), else `ETH_P_802_3` for raw 802.3 frames
+/// (payload starting with 0xffff) and `ETH_P_802_2` for the others.
+fn eth_type_trans_protocol(frame: &[u8]) -> u16 {
+    let ethertype = u16::from_be_bytes([frame[12], frame[13]]);
+    let be = if ethertype >= 0x600 {
+        ethertype
+    } else if frame.get(14..16) == Some(&[0xff, 0xff]) {
+        0x0001 // ETH_P_802_3
+    } else {
+        0x0004 // ETH_P_802_2
+    };
+    u16::from_ne_bytes(be.to_be_bytes())
+}
+
+impl PacketRun {
+    /// Builds the buffer and host context, validating the input as the kernel does.
+    pub(crate) fn new(
+        spec: &'static ProgramTypeSpec,
+        data_in: &[u8],
+        ctx_in: Option<&[u8]>,
+    ) -> Result<PacketRun, String> {
+        let kind = if spec.ctx_size == 24 {
+            PacketKind::Xdp
+        } else {
+            PacketKind::Skb
+        };
+        if data_in.len() < ETH_HLEN {
+            return Err(format!(
+                "packet of {} bytes is shorter than an Ethernet header",
+                data_in.len()
+            ));
+        }
+        let ctx_size = spec.ctx_size as usize;
+        let ctx_in = match ctx_in {
+            Some(c) if c.len() > ctx_size && c[ctx_size..].iter().any(|&b| b != 0) => {
+                return Err(format!(
+                    "context of {} bytes has non-zero bytes past the {ctx_size} of {}",
+                    c.len(),
+                    spec.name
+                ))
+            }
+            Some(c) => {
+                let mut v = c[..c.len().min(ctx_size)].to_vec();
+                v.resize(ctx_size, 0);
+                v
+            }
+            None => vec![0; ctx_size],
+        };
+        let mut run = PacketRun {
+            spec,
+            kind,
+            buffer: Vec::new(),
+            ctx: vec![0; spec.host_ctx_size().div_ceil(8)],
+            ctx_in,
+            pulled: 0,
+            redirect: None,
+        };
+        match kind {
+            PacketKind::Xdp => run.init_xdp(data_in)?,
+            PacketKind::Skb => run.init_skb(data_in)?,
+        }
+        Ok(run)
+    }
+
+    fn ctx_bytes(&mut self) -> &mut [u8] {
+        let len = self.ctx.len() * 8;
+        // SAFETY: a `Vec<u64>` of `len / 8` elements is `len` initialized bytes; u8 has no
+        // alignment or validity requirements.
+        unsafe { std::slice::from_raw_parts_mut(self.ctx.as_mut_ptr().cast::<u8>(), len) }
+    }
+
+    fn set_u32(&mut self, offset: usize, value: u32) {
+        self.ctx_bytes()[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
+    }
+
+    fn set_pointers(&mut self, data: usize, data_end: usize, data_meta: usize) {
+        let base = self.buffer.as_ptr() as u64;
+        for (slot, offset) in [(0u8, data), (1, data_end), (2, data_meta)] {
+            let at = pointer_slot(self.spec, slot);
+            let value = base + offset as u64;
+            self.ctx_bytes()[at..at + 8].copy_from_slice(&value.to_ne_bytes());
+        }
+    }
+
+    /// Offset of pointer `slot` in the buffer (clamped to it: helpers keep the pointers in
+    /// the buffer, but an unverified program in checked mode could overwrite them).
+    fn pointer(&self, slot: u8) -> usize {
+        let index = pointer_slot(self.spec, slot) / 8;
+        let offset = self.ctx[index].saturating_sub(self.buffer.as_ptr() as u64);
+        offset.min(self.buffer.len() as u64) as usize
+    }
+
+    /// `bpf_prog_test_run_xdp`: the context may give a metadata length (`data`), which must
+    /// be a multiple of 4 up to 32, with `data_meta` 0 and `data_end` the input length.
+    fn init_xdp(&mut self, data_in: &[u8]) -> Result<(), String> {
+        let c = &self.ctx_in;
+        let (meta, end, meta_field) = (u32_at(c, 0) as usize, u32_at(c, 4) as usize, u32_at(c, 8));
+        let given = c.iter().any(|&b| b != 0);
+        if given {
+            if meta_field != 0 || end > data_in.len() || meta > end {
+                return Err("xdp_md: data_meta must be 0, data at most data_end, data_end at most the packet length".into());
+            }
+            if end < data_in.len() {
+                // The kernel puts the bytes past data_end into fragments.
+                return Err("xdp_md: data_end short of the packet length asks for a multi-buffer (frags) frame, which ebee does not support".into());
+            }
+            if meta % 4 != 0 || meta > XDP_MAX_METALEN || meta > XDP_HEADROOM - XDP_FRAME_STRUCT {
+                return Err(format!(
+                    "xdp_md: metadata of {meta} bytes: must be a multiple of 4 of at most {}",
+                    XDP_HEADROOM - XDP_FRAME_STRUCT
+                ));
+            }
+            if u32_at(c, 20) != 0 {
+                return Err("xdp_md: egress_ifindex must be 0".into());
+            }
+            if u32_at(c, 12) == 0 && u32_at(c, 16) != 0 {
+                return Err("xdp_md: rx_queue_index needs an ingress_ifindex".into());
+            }
+        }
+        if data_in.len() - meta < ETH_HLEN {
+            return Err(format!(
+                "packet of {} bytes after the metadata is shorter than an Ethernet header",
+                data_in.len() - meta
+            ));
+        }
+        if data_in.len() - meta > XDP_MAX_PACKET {
+            return Err(format!(
+                "packet of {} bytes exceeds the {XDP_MAX_PACKET} of one XDP buffer (the kernel would use fragments, which ebee does not support)",
+                data_in.len() - meta
+            ));
+        }
+        // The whole frame, as `bpf_prog_test_run_xdp` allocates it: `bpf_xdp_adjust_tail`
+        // may grow the packet up to `XDP_FRAME_SIZE - TAILROOM`.
+        let start = XDP_HEADROOM - meta;
+        self.buffer = vec![0; XDP_FRAME_SIZE];
+        self.buffer[start..start + data_in.len()].copy_from_slice(data_in);
+        let (ingress, queue) = (u32_at(c, 12), u32_at(c, 16));
+        self.set_u32(12, ingress);
+        self.set_u32(16, queue);
+        self.set_pointers(start + meta, start + data_in.len(), start);
+        Ok(())
+    }
+
+    /// `bpf_prog_test_run_skb`: only mark, priority, ingress_ifindex, ifindex, cb, tstamp,
+    /// wire_len, gso_segs, gso_size and hwtstamp may be set.
+    fn init_skb(&mut self, data_in: &[u8]) -> Result<(), String> {
+        const ALLOWED: &[(usize, usize)] = &[
+            (8, 12),
+            (32, 44),
+            (48, 68),
+            (152, 168),
+            (176, 180),
+            (184, 192),
+        ];
+        let c = self.ctx_in.clone();
+        if let Some(bad) =
+            (0..c.len()).find(|&i| c[i] != 0 && !ALLOWED.iter().any(|&(s, e)| i >= s && i < e))
+        {
+            let field = self.spec.field_at(bad as i64).map_or("padding", |f| f.name);
+            return Err(format!(
+                "__sk_buff: field {field} may not be set in a test run"
+            ));
+        }
+        let ifindex = u32_at(&c, 40);
+        if ifindex > 1 {
+            return Err(format!(
+                "__sk_buff: ifindex {ifindex}: ebee has no network devices (only 1, loopback)"
+            ));
+        }
+        let len = data_in.len();
+        let wire_len = u32_at(&c, 160);
+        if wire_len != 0 && (wire_len as usize) < len {
+            return Err("__sk_buff: wire_len is shorter than the packet".into());
+        }
+        // The test run refuses IP packets too short for their network header.
+        let network_header = match [data_in[12], data_in[13]] {
+            [0x08, 0x00] => 20,
+            [0x86, 0xdd] => 40,
+            _ => 0,
+        };
+        if len - ETH_HLEN < network_header {
+            return Err(format!(
+                "packet of {len} bytes is too short for its {network_header}-byte IP header"
+            ));
+        }
+        self.buffer = vec![0; SKB_HEADROOM + len + TAILROOM];
+        self.buffer[SKB_HEADROOM..SKB_HEADROOM + len].copy_from_slice(data_in);
+        let protocol = eth_type_trans_protocol(data_in);
+        // eth_type_trans against the loopback device, whose address and broadcast address
+        // are all zeros: ff:ff:ff:ff:ff:ff is multicast, not broadcast.
+        let destination = &data_in[..6];
+        let pkt_type = if destination == [0; 6] {
+            0 // PACKET_HOST
+        } else if destination[0] & 1 != 0 {
+            2 // PACKET_MULTICAST
+        } else {
+            3 // PACKET_OTHERHOST
+        };
+        self.pulled = if self.spec.is_tc { 0 } else { ETH_HLEN };
+        let skb_len = (len - self.pulled) as u32;
+        let ctx = self.ctx_bytes();
+        ctx[..192].copy_from_slice(&c[..192]);
+        for (offset, value) in [
+            (0, skb_len),
+            (4, pkt_type),
+            (16, protocol as u32),
+            (40, 1), // ifindex: loopback
+            (160, if wire_len == 0 { skb_len } else { wire_len }),
+        ] {
+            ctx[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
+        }
+        let data = SKB_HEADROOM + self.pulled;
+        self.set_pointers(data, SKB_HEADROOM + len, data);
+        Ok(())
+    }
+
+    /// Registers the buffer and host context as the run's memory; returns r1 (the context)
+    /// and the packet state for the helpers.
+    ///
+    /// # Safety
+    /// `self` must not be moved, and its buffer and context not be touched, while `memory`
+    /// is used to run programs.
+    pub(crate) unsafe fn register(
+        &mut self,
+        memory: &mut Memory<'_>,
+    ) -> (u64, Option<PacketState>) {
+        let buffer_start = self.buffer.as_mut_ptr() as u64;
+        let buffer_end = buffer_start + self.buffer.len() as u64;
+        let ctx = self.ctx.as_mut_ptr() as u64;
+        // SAFETY: guaranteed by the caller (see above).
+        unsafe {
+            memory.add_raw("packet", buffer_start, self.buffer.len() as u64, true);
+            memory.add_raw("context", ctx, self.ctx.len() as u64 * 8, true);
+        }
+        let state = PacketState {
+            kind: self.kind,
+            ctx,
+            buffer_start,
+            buffer_end,
+            redirect: Cell::new(None),
+        };
+        (ctx, Some(state))
+    }
+
+    /// Takes what helpers recorded during one run.
+    pub(crate) fn after_run(&mut self, state: &PacketState) {
+        if let Some(redirect) = state.redirect.get() {
+            self.redirect = Some(redirect);
+        }
+    }
+
+    /// `(data_out, ctx_out, redirect)` as the kernel reports them.
+    pub(crate) fn finish(mut self) -> (Vec<u8>, Vec<u8>, Option<Redirect>) {
+        let data_end = self.pointer(1);
+        let data = self.pointer(0).min(data_end);
+        let data_meta = self.pointer(2).min(data);
+        match self.kind {
+            PacketKind::Xdp => {
+                let out = self.buffer[data_meta..data_end].to_vec();
+                let mut ctx = self.ctx_in.clone();
+                for (offset, value) in [(0, data - data_meta), (4, data_end - data_meta), (8, 0)] {
+                    ctx[offset..offset + 4].copy_from_slice(&(value as u32).to_ne_bytes());
+                }
+                (out, ctx, self.redirect)
+            }
+            PacketKind::Skb => {
+                let mut out = vec![0; self.pulled];
+                out.extend_from_slice(&self.buffer[data..data_end]);
+                let host = self.ctx_bytes()[..192].to_vec();
+                let mut ctx = self.ctx_in.clone();
+                // convert_skb_to___skb: mark, priority, ingress_ifindex, ifindex, tstamp, cb,
+                // wire_len, gso_segs, hwtstamp.
+                for (start, end) in [
+                    (8, 12),
+                    (32, 36),
+                    (36, 40),
+                    (40, 44),
+                    (152, 160),
+                    (48, 68),
+                    (160, 164),
+                    (164, 168),
+                    (184, 192),
+                ] {
+                    ctx[start..end].copy_from_slice(&host[start..end]);
+                }
+                (out, ctx, self.redirect)
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Socket filters and TC programs: `struct __sk_buff`, with the kernel's per-type access rules
+//! (`sk_filter_is_valid_access`, `tc_cls_act_is_valid_access`, `bpf_skb_is_valid_access`):
+//! socket filters may write only `cb`, and may not read the packet pointers, `tc_classid`,
+//! `tstamp`, `wire_len` or `hwtstamp`; TC programs may also write `mark`, `priority`,
+//! `tc_index`, `tc_classid`, `queue_mapping` and `tstamp`. 4-byte fields may be read in part.
+
+use super::{Field, FieldKind, ProgramTypeSpec, Who};
+use FieldKind::{Pointer, Scalar};
+use Who::{Everyone, Nobody, TcOnly};
+
+const fn field(
+    name: &'static str,
+    offset: u16,
+    size: u16,
+    readable: Who,
+    writable: Who,
+    kind: FieldKind,
+) -> Field {
+    Field {
+        name,
+        offset,
+        size,
+        narrow_reads: size == 4 || size == 20,
+        readable,
+        writable,
+        kind,
+    }
+}
+
+const FIELDS: &[Field] = &[
+    field("len", 0, 4, Everyone, Nobody, Scalar),
+    field("pkt_type", 4, 4, Everyone, Nobody, Scalar),
+    field("mark", 8, 4, Everyone, TcOnly, Scalar),
+    field("queue_mapping", 12, 4, Everyone, TcOnly, Scalar),
+    field("protocol", 16, 4, Everyone, Nobody, Scalar),
+    field("vlan_present", 20, 4, Everyone, Nobody, Scalar),
+    field("vlan_tci", 24, 4, Everyone, Nobody, Scalar),
+    field("vlan_proto", 28, 4, Everyone, Nobody, Scalar),
+    field("priority", 32, 4, Everyone, TcOnly, Scalar),
+    field("ingress_ifindex", 36, 4, Everyone, Nobody, Scalar),
+    field("ifindex", 40, 4, Everyone, Nobody, Scalar),
+    field("tc_index", 44, 4, Everyone, TcOnly, Scalar),
+    field("cb", 48, 20, Everyone, Everyone, Scalar),
+    field("hash", 68, 4, Everyone, Nobody, Scalar),
+    field("tc_classid", 72, 4, TcOnly, TcOnly, Scalar),
+    field("data", 76, 4, TcOnly, Nobody, Pointer(0)),
+    field("data_end", 80, 4, TcOnly, Nobody, Pointer(1)),
+    field("napi_id", 84, 4, Everyone, Nobody, Scalar),
+    field("family", 88, 4, Nobody, Nobody, Scalar),
+    field("remote_ip4", 92, 4, Nobody, Nobody, Scalar),
+    field("local_ip4", 96, 4, Nobody, Nobody, Scalar),
+    field("remote_ip6", 100, 16, Nobody, Nobody, Scalar),
+    field("local_ip6", 116, 16, Nobody, Nobody, Scalar),
+    field("remote_port", 132, 4, Nobody, Nobody, Scalar),
+    field("local_port", 136, 4, Nobody, Nobody, Scalar),
+    field("data_meta", 140, 4, TcOnly, Nobody, Pointer(2)),
+    field("flow_keys", 144, 8, Nobody, Nobody, Scalar),
+    field("tstamp", 152, 8, TcOnly, TcOnly, Scalar),
+    field("wire_len", 160, 4, TcOnly, Nobody, Scalar),
+    field("gso_segs", 164, 4, Everyone, Nobody, Scalar),
+    field("sk", 168, 8, Nobody, Nobody, Scalar),
+    field("gso_size", 176, 4, Everyone, Nobody, Scalar),
+    field("tstamp_type", 180, 1, Nobody, Nobody, Scalar),
+    field("hwtstamp", 184, 8, TcOnly, Nobody, Scalar),
+];
+
+/// `BPF_PROG_TYPE_SOCKET_FILTER`: returns how many bytes of the packet to keep (0 drops).
+pub static SOCKET_FILTER: ProgramTypeSpec = ProgramTypeSpec {
+    name: "socket_filter",
+    kernel_type: 1,
+    ctx_size: 192,
+    fields: FIELDS,
+    is_tc: false,
+    helpers: &[],
+    return_range: None,
+};
+
+/// `BPF_PROG_TYPE_SCHED_CLS` (`tc`, `classifier`, `tcx/*`): verdicts `TC_ACT_*`.
+pub static TC_CLS: ProgramTypeSpec = ProgramTypeSpec {
+    name: "sched_cls",
+    kernel_type: 3,
+    ctx_size: 192,
+    fields: FIELDS,
+    is_tc: true,
+    helpers: &[],
+    return_range: None,
+};
+
+/// `BPF_PROG_TYPE_SCHED_ACT` (`action`).
+pub static TC_ACT: ProgramTypeSpec = ProgramTypeSpec {
+    name: "sched_act",
+    kernel_type: 4,
+    ctx_size: 192,
+    fields: FIELDS,
+    is_tc: true,
+    helpers: &[],
+    return_range: None,
+};
