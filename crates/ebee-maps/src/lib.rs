@@ -69,10 +69,13 @@
 //!   comes up short the shortfall is evicted at once, oldest first, with a second chance for
 //!   elements that lookups marked as used; an update takes a slot (and may evict) before it
 //!   checks its flags, as in the kernel. This reproduces the kernel's evictions exactly for a
-//!   kernel whose operations run on one CPU (checked in `tests/kernel_oracle.rs`); the
-//!   kernel's free pools are per CPU, so with operations spread over CPUs, and in the order
-//!   among recently used elements (one list here, active/inactive lists there), it can
-//!   differ. `BPF_F_NO_COMMON_LRU` rounds `max_entries` to a multiple of the CPU count as the
+//!   kernel whose operations run on one CPU as long as no lookup marks elements as used
+//!   (checked in `tests/kernel_oracle.rs` and ebee's `tests/kernel_maps.rs`). Once lookups
+//!   set reference bits it differs: the kernel moves referenced elements to an active list
+//!   that is only rotated when it outgrows the inactive one, so they survive far longer than
+//!   one second chance (ebee's `kernel_maps::lru_hash_with_lookups_evicts_like_the_kernel`,
+//!   ignored until this is modelled). The kernel's free pools are per CPU, so with
+//!   operations spread over CPUs it can differ too. `BPF_F_NO_COMMON_LRU` rounds `max_entries` to a multiple of the CPU count as the
 //!   kernel does, but shares one list (evicting 4 at a time, the per-CPU free target).
 //! - **Element memory** is never reused while a guard that could see it is pinned; the
 //!   kernel's preallocated hash maps reuse a freed element at once (a program holding a stale

@@ -3,10 +3,15 @@
 //!
 //! Memory: one page-aligned block, a metadata page followed by the data area twice over
 //! (`2 * max_entries` bytes). A record is an 8-byte header (`len` with the BUSY bit 31 and
-//! DISCARD bit 30, then `pg_off`, the header's page offset from the block start) and the
+//! DISCARD bit 30, then `pg_off`, the header's page offset from the start of the kernel's
+//! `struct bpf_ringbuf`, whose data begins at page [`KERNEL_DATA_PAGE`]) and the
 //! sample, 8-byte aligned. The kernel maps the data pages twice so a record that wraps past
 //! the end stays contiguous; here the second copy is real memory, which gives the same
-//! contiguity: a wrapping record is written and read through the second half only.
+//! contiguity: a wrapping record is written and read through the second half only. To keep
+//! the bytes a program sees in a fresh reservation what the kernel shows (stale data of
+//! earlier records: reservations are not zeroed), the wrapped part is copied from the start
+//! of the data area into the second half at reserve, and back at commit, so both halves
+//! hold what the kernel's one mapping holds.
 //!
 //! `pg_off` plays the kernel's role: from a sample pointer alone, [`commit_raw`] finds the
 //! block and, in its metadata page, the ring's shared state — `bpf_ringbuf_submit` and
@@ -24,6 +29,12 @@ use std::time::Duration;
 const PAGE: usize = PAGE_SIZE as usize;
 const HDR: u64 = BPF_RINGBUF_HDR_SZ as u64;
 const MAX_RECORD: u64 = (u32::MAX / 4) as u64;
+/// The page of the kernel's `struct bpf_ringbuf` where its data area starts (after the
+/// header page and the consumer and producer position pages): record headers carry page
+/// offsets counted from there, which a program can see in stale bytes of a reservation.
+const KERNEL_DATA_PAGE: usize = 3;
+/// ebee's data area starts one page (the metadata page) into the block.
+const DATA_PAGE: usize = 1;
 
 /// State shared by producers, committers and the consumer. Its address is stored in the
 /// block's metadata page.
@@ -109,7 +120,18 @@ impl RingBuf {
         }
         let off = (prod & sh.mask) as usize;
         let hdr = self.data().wrapping_add(off);
-        let pg_off = ((PAGE + off) / PAGE) as u32;
+        let wrapped = (off + len as usize).saturating_sub(self.size() as usize);
+        if wrapped > 0 {
+            // SAFETY: both ranges lie in the doubled data area and do not overlap
+            // (`wrapped < size`); the positions they stand for are this reservation's (the
+            // second half) and consumed ones of the previous lap (the start), which no
+            // producer or consumer touches now.
+            unsafe {
+                let start = self.data();
+                std::ptr::copy_nonoverlapping(start, start.add(self.size() as usize), wrapped);
+            }
+        }
+        let pg_off = (KERNEL_DATA_PAGE + off / PAGE) as u32;
         // SAFETY: `off + 8 <= size` (offsets are 8-aligned, size a multiple of 8), so the
         // header lies inside the data area; it is 8-aligned and the range [prod, new_prod)
         // now belongs to this reservation only.
@@ -239,17 +261,26 @@ impl Drop for RingBuf {
 pub unsafe fn commit_raw(sample: *mut u8, flags: u64, discard: bool) {
     let hdr = sample.wrapping_sub(HDR as usize);
     // SAFETY: (whole block) by the caller's guarantee `hdr` is the live, 8-aligned header of
-    // a reserved record; its `pg_off` word gives the page distance to the block start (we
-    // derive that pointer from `hdr`, so it keeps the block's provenance), whose first word
-    // holds the address of the ring's `Shared` (exposed when stored), alive as long as the
-    // map.
+    // a reserved record; its `pg_off` word, less the kernel's data page and plus ours, gives
+    // the page distance to the block start (we derive that pointer from `hdr`, so it keeps
+    // the block's provenance), whose first word holds the address of the ring's `Shared`
+    // (exposed when stored), alive as long as the map.
     unsafe {
         let pg_off = AtomicU32::from_ptr(hdr.add(4).cast()).load(Relaxed) as usize;
         let block = hdr
             .wrapping_sub(hdr as usize & (PAGE - 1))
-            .wrapping_sub(pg_off * PAGE);
+            .wrapping_sub((pg_off - KERNEL_DATA_PAGE + DATA_PAGE) * PAGE);
         let shared = &*(AtomicU64::from_ptr(block.cast()).load(Acquire) as *const Shared);
         let len = AtomicU32::from_ptr(hdr.cast());
+        // A record that wraps was written in the second half: mirror its wrapped part to the
+        // start before publishing it (see the module docs).
+        let size = shared.mask as usize + 1;
+        let data = block.add(PAGE);
+        let record = (len.load(Relaxed) & !BPF_RINGBUF_BUSY_BIT) as u64;
+        let end = (hdr as usize - data as usize) + (record + HDR).next_multiple_of(8) as usize;
+        if end > size {
+            std::ptr::copy_nonoverlapping(data.add(size), data, end - size);
+        }
         let mut new_len = len.load(Relaxed) ^ BPF_RINGBUF_BUSY_BIT;
         if discard {
             new_len |= BPF_RINGBUF_DISCARD_BIT;

@@ -185,3 +185,40 @@ fn perf_event_output_and_reader() {
     assert_eq!(m.perf_read(0), Err(Errno::ENOENT));
     assert_eq!(m.lookup(&0u32.to_ne_bytes()), Err(Errno::ENOTSUPP));
 }
+
+#[test]
+fn a_wrapping_reservation_shows_the_bytes_the_kernel_shows() {
+    // The kernel maps the data pages twice: the wrapped part of a record is the start of
+    // the ring, stale bytes included; headers carry page offsets counted from page 3 of the
+    // kernel's `struct bpf_ringbuf`.
+    let rb = ring(4096);
+    rb.ringbuf_output(&[0xaa; 24], 0).unwrap(); // ring bytes 0..32: header, 24 x 0xaa
+    let first = rb.ringbuf_reserve(4000, 0).unwrap(); // 32..4040
+                                                      // SAFETY: the header precedes a live reservation.
+    let pg_off = unsafe { first.as_ptr().sub(4).cast::<u32>().read() };
+    assert_eq!(pg_off, 3);
+    rb.ringbuf_discard(first.as_ptr(), 0).unwrap();
+    assert_eq!(drain(&rb), vec![vec![0xaa; 24]]);
+    // 4040..4096 then 0..48: the sample's last 48 bytes are the ring's first 48.
+    let wrapped = rb.ringbuf_reserve(96, 0).unwrap();
+    // SAFETY: reads and writes inside the 96 reserved bytes.
+    let tail = unsafe { std::slice::from_raw_parts(wrapped.as_ptr().add(48), 48).to_vec() };
+    assert_eq!(tail[..8], [24, 0, 0, 0, 3, 0, 0, 0]);
+    assert_eq!(tail[8..32], [0xaa; 24]);
+    let discarded = (4000 | BPF_RINGBUF_DISCARD_BIT).to_ne_bytes();
+    assert_eq!(tail[32..36], discarded);
+    // SAFETY: as above.
+    unsafe { wrapped.as_ptr().add(48).write_bytes(0x55, 48) };
+    rb.ringbuf_submit(wrapped.as_ptr(), 0).unwrap();
+    assert_eq!(drain(&rb)[0][48..], [0x55; 48]);
+    // A record ending at the lap's end, then one at the ring's start (not wrapping): it sees
+    // the wrapped bytes written in the last lap, as through the kernel's single mapping.
+    let filler = rb.ringbuf_reserve(4096 - 48 - 8, 0).unwrap();
+    rb.ringbuf_discard(filler.as_ptr(), 0).unwrap();
+    drain(&rb);
+    let start = rb.ringbuf_reserve(16, 0).unwrap();
+    // SAFETY: reads inside the 16 reserved bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(start.as_ptr(), 16).to_vec() };
+    assert_eq!(bytes, [0x55; 16]);
+    rb.ringbuf_discard(start.as_ptr(), 0).unwrap();
+}
