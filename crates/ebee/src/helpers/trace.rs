@@ -19,14 +19,19 @@
 //! most `str_size` bytes including the NUL and returns the whole output's length plus one
 //! (the NUL).
 //!
-//! Where ebee cannot match the kernel: `%p`/`%pK` print a hash of the pointer with a
-//! per-process key (the kernel hashes with a per-boot key; `%pK` follows `kptr_restrict=0`);
-//! `%ps`/`%pS`/`%pB` print `0x…`, the kernel's text for addresses without a symbol; `%pus`
-//! reads program memory like `%pks` (Linux reads the current task's user space there); when
-//! pre-formatted `%pB`/`%pI*` text is cut short at the end of the 512-byte argument buffer,
-//! the kernel moves past the buffer's end while ebee counts it as full; bytes that are not
-//! UTF-8 (from `%s`, `%c` or the format) reach the trace sink as U+FFFD. All three helpers
-//! are [`Scope::Any`], as in the kernel (base helpers for `CAP_PERFMON` loaders).
+//! All three helpers are [`Scope::Any`], as in the kernel (base helpers for `CAP_PERFMON`
+//! loaders). Where ebee cannot, or will not, match the kernel:
+//! - `%p`/`%pK` print a hash of the pointer with a per-process key (the kernel hashes with a
+//!   per-boot key; `%pK` follows `kptr_restrict=0`);
+//! - `%ps`/`%pS`/`%pB` print `0x…`, the kernel's text for addresses without a symbol;
+//! - `%pus` reads program memory like `%pks` (Linux reads the current task's user space);
+//! - when pre-formatted `%pB`/`%pI*` text is cut short at the end of the 512-byte argument
+//!   buffer, the kernel moves past the buffer's end; ebee counts the buffer as full;
+//! - when the output is already full at a pre-formatted conversion (`%pB`, `%pI*`, `%pks`,
+//!   `%pus`), both neither count nor skip its text, as `bstr_printf` does, so later
+//!   conversions read misplaced argument bytes: in Linux partly stale per-CPU buffer
+//!   contents, in ebee zeros;
+//! - bytes that are not UTF-8 (from `%s`, `%c` or the format) reach the trace sink as U+FFFD.
 //!
 //! `tests/pure_helpers.rs` compares `snprintf` output and return values, and the printk
 //! helpers' return values, with Linux 6.18 for a few hundred format/argument/size cases.
