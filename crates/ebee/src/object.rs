@@ -229,6 +229,7 @@ fn in_scope(scope: Scope, spec: Option<&ProgramTypeSpec>) -> bool {
         (Scope::Xdp, Some(s)) => s.kernel_type == program_type::XDP.kernel_type,
         (Scope::Skb, Some(s)) => s.ctx_size == program_type::TC_CLS.ctx_size,
         (Scope::Tc, Some(s)) => s.is_tc,
+        (Scope::XdpOrTc, Some(s)) => s.is_tc || s.kernel_type == program_type::XDP.kernel_type,
         (Scope::Tracing, None) => true,
         _ => false,
     }

@@ -143,6 +143,7 @@ impl PacketRun {
             ));
         }
         let ctx_size = spec.ctx_size as usize;
+        let ctx_given = ctx_in.is_some();
         let ctx_in = match ctx_in {
             Some(c) if c.len() > ctx_size && c[ctx_size..].iter().any(|&b| b != 0) => {
                 return Err(format!(
@@ -169,7 +170,7 @@ impl PacketRun {
         };
         match kind {
             PacketKind::Xdp => run.init_xdp(data_in)?,
-            PacketKind::Skb => run.init_skb(data_in)?,
+            PacketKind::Skb => run.init_skb(data_in, ctx_given)?,
         }
         Ok(run)
     }
@@ -228,6 +229,14 @@ impl PacketRun {
             if u32_at(c, 12) == 0 && u32_at(c, 16) != 0 {
                 return Err("xdp_md: rx_queue_index needs an ingress_ifindex".into());
             }
+            // The kernel looks the device and queue up; ebee has only loopback's queue 0.
+            if u32_at(c, 12) > 1 || u32_at(c, 16) != 0 {
+                return Err(format!(
+                    "xdp_md: ingress_ifindex {} queue {}: ebee has no network devices (only 1, loopback, with one queue)",
+                    u32_at(c, 12),
+                    u32_at(c, 16)
+                ));
+            }
         }
         if data_in.len() - meta < ETH_HLEN {
             return Err(format!(
@@ -246,7 +255,8 @@ impl PacketRun {
         let start = XDP_HEADROOM - meta;
         self.buffer = vec![0; XDP_FRAME_SIZE];
         self.buffer[start..start + data_in.len()].copy_from_slice(data_in);
-        let (ingress, queue) = (u32_at(c, 12), u32_at(c, 16));
+        // Without an ingress_ifindex the test run uses loopback's queue 0.
+        let (ingress, queue) = (u32_at(c, 12).max(1), u32_at(c, 16));
         self.set_u32(12, ingress);
         self.set_u32(16, queue);
         self.set_pointers(start + meta, start + data_in.len(), start);
@@ -254,8 +264,9 @@ impl PacketRun {
     }
 
     /// `bpf_prog_test_run_skb`: only mark, priority, ingress_ifindex, ifindex, cb, tstamp,
-    /// wire_len, gso_segs, gso_size and hwtstamp may be set.
-    fn init_skb(&mut self, data_in: &[u8]) -> Result<(), String> {
+    /// wire_len, gso_segs, gso_size and hwtstamp may be set. Without a context
+    /// (`ctx_given` false) the kernel skips `convert___skb_to_skb`, leaving `wire_len` 0.
+    fn init_skb(&mut self, data_in: &[u8], ctx_given: bool) -> Result<(), String> {
         const ALLOWED: &[(usize, usize)] = &[
             (8, 12),
             (32, 44),
@@ -281,8 +292,15 @@ impl PacketRun {
         }
         let len = data_in.len();
         let wire_len = u32_at(&c, 160);
-        if wire_len != 0 && (wire_len as usize) < len {
+        // Socket filters' skb starts at the network header (convert___skb_to_skb runs after
+        // eth_type_trans pulled the Ethernet header).
+        let skb_len = if self.spec.is_tc { len } else { len - ETH_HLEN };
+        if wire_len != 0 && (wire_len as usize) < skb_len {
             return Err("__sk_buff: wire_len is shorter than the packet".into());
+        }
+        // GSO_LEGACY_MAX_SIZE and GSO_MAX_SEGS.
+        if wire_len > 65536 || u32_at(&c, 164) > 65535 {
+            return Err("__sk_buff: wire_len above 65536 or gso_segs above 65535".into());
         }
         // The test run refuses IP packets too short for their network header.
         let network_header = match [data_in[12], data_in[13]] {
@@ -317,7 +335,16 @@ impl PacketRun {
             (4, pkt_type),
             (16, protocol as u32),
             (40, 1), // ifindex: loopback
-            (160, if wire_len == 0 { skb_len } else { wire_len }),
+            (
+                160,
+                match (ctx_given, wire_len) {
+                    (false, _) => 0,
+                    (true, 0) => skb_len,
+                    (true, w) => w,
+                },
+            ),
+            // skb_shinfo(skb)->gso_size is a u16.
+            (176, u32_at(&c, 176) & 0xffff),
         ] {
             ctx[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
         }

@@ -266,8 +266,8 @@ pub(crate) const HELPERS: &[HelperDef] = &[HelperDef {
         Arg::Anything,
     ],
     ret: Ret::Integer,
-    // Kernel: TC, XDP, LWT and a few other networking types; ebee allows it everywhere.
-    scope: Scope::Any,
+    // Kernel: TC, XDP, LWT and a few other networking types, not socket filters.
+    scope: Scope::XdpOrTc,
     imp: csum_diff_helper,
 }];
 

@@ -77,6 +77,8 @@ pub enum Scope {
     Skb,
     /// TC programs only.
     Tc,
+    /// XDP and TC programs (not socket filters).
+    XdpOrTc,
     /// Tracing-style programs (kprobe, tracepoint, …) and generic programs.
     Tracing,
 }

@@ -202,15 +202,13 @@ fn redirect_map(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resul
 use Arg::{Anything, Ctx, MapPtr};
 
 pub(crate) const HELPERS: &[HelperDef] = &[
-    // Kernel: XDP, TC and LWT. The table has one scope per helper, so ebee allows it
-    // everywhere: programs without a packet get an error at run time, socket filters (which
-    // the kernel refuses at load) get TC's behaviour.
+    // Kernel: XDP, TC and LWT (ebee has no LWT programs).
     HelperDef {
         id: 23,
         name: "redirect",
         args: &[Anything, Anything],
         ret: Ret::Integer,
-        scope: Scope::Any,
+        scope: Scope::XdpOrTc,
         imp: redirect,
     },
     HelperDef {

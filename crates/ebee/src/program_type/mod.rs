@@ -42,6 +42,11 @@ pub struct Field {
     pub size: u16,
     /// Whether loads narrower than `size` (of a part of the field) are allowed.
     pub narrow_reads: bool,
+    /// Size of the kernel field behind it (`target_size` of `convert_ctx_access`; 1 for
+    /// `pkt_type`, 2 for `__u16` fields such as `tc_index`). Stores keep only that many
+    /// bytes, and a narrow load at least that wide returns the whole value whatever part it
+    /// asked for, as the kernel's verifier rewrites it (no shift when `size >= target_size`).
+    pub kernel_size: u8,
     /// Who may load the field.
     pub readable: Who,
     /// Who may store to the field.
@@ -161,10 +166,17 @@ impl ContextLayout for ProgramTypeSpec {
                 if !whole && !field.narrow_reads {
                     return Err(format!("{}: narrow access to {}", describe(), field.name));
                 }
-                Ok(HostField {
-                    offset: a.offset,
-                    size: a.size,
-                })
+                let offset = if !whole && a.size >= field.kernel_size {
+                    field.offset as i16
+                } else {
+                    a.offset
+                };
+                let size = if a.write {
+                    a.size.min(field.kernel_size)
+                } else {
+                    a.size
+                };
+                Ok(HostField { offset, size })
             }
         }
     }

@@ -21,28 +21,35 @@ const fn field(
         offset,
         size,
         narrow_reads: size == 4 || size == 20,
+        kernel_size: if size > 8 { 8 } else { size as u8 },
         readable,
         writable,
         kind,
     }
 }
 
+/// `field` backed by a narrower kernel field (see [`Field::kernel_size`]).
+const fn narrow(mut f: Field, kernel_size: u8) -> Field {
+    f.kernel_size = kernel_size;
+    f
+}
+
 const FIELDS: &[Field] = &[
     field("len", 0, 4, Everyone, Nobody, Scalar),
-    field("pkt_type", 4, 4, Everyone, Nobody, Scalar),
+    narrow(field("pkt_type", 4, 4, Everyone, Nobody, Scalar), 1),
     field("mark", 8, 4, Everyone, TcOnly, Scalar),
-    field("queue_mapping", 12, 4, Everyone, TcOnly, Scalar),
-    field("protocol", 16, 4, Everyone, Nobody, Scalar),
+    narrow(field("queue_mapping", 12, 4, Everyone, TcOnly, Scalar), 2),
+    narrow(field("protocol", 16, 4, Everyone, Nobody, Scalar), 2),
     field("vlan_present", 20, 4, Everyone, Nobody, Scalar),
-    field("vlan_tci", 24, 4, Everyone, Nobody, Scalar),
-    field("vlan_proto", 28, 4, Everyone, Nobody, Scalar),
+    narrow(field("vlan_tci", 24, 4, Everyone, Nobody, Scalar), 2),
+    narrow(field("vlan_proto", 28, 4, Everyone, Nobody, Scalar), 2),
     field("priority", 32, 4, Everyone, TcOnly, Scalar),
     field("ingress_ifindex", 36, 4, Everyone, Nobody, Scalar),
     field("ifindex", 40, 4, Everyone, Nobody, Scalar),
-    field("tc_index", 44, 4, Everyone, TcOnly, Scalar),
+    narrow(field("tc_index", 44, 4, Everyone, TcOnly, Scalar), 2),
     field("cb", 48, 20, Everyone, Everyone, Scalar),
     field("hash", 68, 4, Everyone, Nobody, Scalar),
-    field("tc_classid", 72, 4, TcOnly, TcOnly, Scalar),
+    narrow(field("tc_classid", 72, 4, TcOnly, TcOnly, Scalar), 2),
     field("data", 76, 4, TcOnly, Nobody, Pointer(0)),
     field("data_end", 80, 4, TcOnly, Nobody, Pointer(1)),
     field("napi_id", 84, 4, Everyone, Nobody, Scalar),
@@ -57,9 +64,9 @@ const FIELDS: &[Field] = &[
     field("flow_keys", 144, 8, Nobody, Nobody, Scalar),
     field("tstamp", 152, 8, TcOnly, TcOnly, Scalar),
     field("wire_len", 160, 4, TcOnly, Nobody, Scalar),
-    field("gso_segs", 164, 4, Everyone, Nobody, Scalar),
+    narrow(field("gso_segs", 164, 4, Everyone, Nobody, Scalar), 2),
     field("sk", 168, 8, Nobody, Nobody, Scalar),
-    field("gso_size", 176, 4, Everyone, Nobody, Scalar),
+    narrow(field("gso_size", 176, 4, Everyone, Nobody, Scalar), 2),
     field("tstamp_type", 180, 1, Nobody, Nobody, Scalar),
     field("hwtstamp", 184, 8, TcOnly, Nobody, Scalar),
 ];

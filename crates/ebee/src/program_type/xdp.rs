@@ -10,6 +10,7 @@ const fn field(name: &'static str, offset: u16, readable: Who, kind: FieldKind) 
         offset,
         size: 4,
         narrow_reads: false,
+        kernel_size: 4,
         readable,
         writable: Who::Nobody,
         kind,
