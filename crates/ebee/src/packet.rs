@@ -8,8 +8,8 @@
 //!   to 320 bytes before the frame's end. `data_out` runs from the metadata to `data_end`;
 //!   `ctx_out` is the input with `data` (metadata length) and `data_end` updated.
 //!   Multi-buffer frames (`data_end` short of the input, or more than 3520 bytes) are
-//!   refused: ebee has no fragments. `ingress_ifindex` is taken as given (the kernel
-//!   requires an existing device and queue).
+//!   refused: ebee has no fragments. The only device is loopback (ifindex 1, one queue):
+//!   `ingress_ifindex` reads 1 when the context leaves it 0, other devices are refused.
 //! - skb: `eth_type_trans` against the loopback device (`pkt_type`: all-zero destination
 //!   host, group bit multicast, else other host; `protocol` with the 802.3/802.2 fallbacks);
 //!   IPv4 and IPv6 packets too short for their header are refused; socket filters see the

@@ -244,4 +244,38 @@ mod tests {
         assert!(write(&TC_CLS, 0).is_err(), "len is read-only");
         assert!(write(&XDP, 12).is_err());
     }
+
+    #[test]
+    fn narrow_fields_follow_the_kernel_rewrite() {
+        // pkt_type is one kernel byte: any byte of it reads the whole value.
+        assert_eq!(read(&TC_CLS, 7, 1), Ok(HostField { offset: 4, size: 1 }));
+        // tc_index is a u16: its upper half reads the whole value, its byte 1 is byte 1.
+        assert_eq!(
+            read(&TC_CLS, 46, 2),
+            Ok(HostField {
+                offset: 44,
+                size: 2
+            })
+        );
+        assert_eq!(
+            read(&TC_CLS, 45, 1),
+            Ok(HostField {
+                offset: 45,
+                size: 1
+            })
+        );
+        assert_eq!(read(&TC_CLS, 2, 2), Ok(HostField { offset: 2, size: 2 }));
+        let store = TC_CLS.translate(CtxAccess {
+            offset: 44,
+            size: 4,
+            write: true,
+        });
+        assert_eq!(
+            store,
+            Ok(HostField {
+                offset: 44,
+                size: 2
+            })
+        );
+    }
 }
