@@ -30,6 +30,9 @@ impl std::fmt::Debug for Helper {
     }
 }
 
+/// Helper ids below this are stored in a table indexed by id; larger ones in a sorted list.
+const DENSE_IDS: usize = 1024;
+
 /// Maximum number of tail calls in one run, as in the kernel (`MAX_TAIL_CALL_CNT`).
 pub const MAX_TAIL_CALLS: u32 = 33;
 
@@ -164,7 +167,10 @@ impl HelperEnv<'_, '_> {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct Helpers {
+    /// Ids below [`DENSE_IDS`], indexed directly (the kernel's helper ids).
     by_id: Vec<Option<Helper>>,
+    /// Larger ids (embedders' helpers and kfuncs), sorted by id.
+    sparse: Vec<Helper>,
 }
 
 impl Helpers {
@@ -188,21 +194,35 @@ impl Helpers {
     where
         F: Fn(&mut HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String> + Send + Sync + 'static,
     {
-        let slot = id as usize;
-        if self.by_id.len() <= slot {
-            self.by_id.resize(slot + 1, None);
-        }
-        self.by_id[slot] = Some(Helper {
+        let helper = Helper {
             id,
             name: name.into(),
             func: Arc::new(func),
-        });
+        };
+        let slot = id as usize;
+        if slot >= DENSE_IDS {
+            match self.sparse.binary_search_by_key(&id, |h| h.id) {
+                Ok(i) => self.sparse[i] = helper,
+                Err(i) => self.sparse.insert(i, helper),
+            }
+            return;
+        }
+        if self.by_id.len() <= slot {
+            self.by_id.resize(slot + 1, None);
+        }
+        self.by_id[slot] = Some(helper);
     }
 
     /// The helper with kernel id `id`, if registered.
     #[inline]
     pub fn get(&self, id: u32) -> Option<&Helper> {
-        self.by_id.get(id as usize).and_then(Option::as_ref)
+        match self.by_id.get(id as usize) {
+            Some(slot) => slot.as_ref(),
+            None => {
+                let i = self.sparse.binary_search_by_key(&id, |h| h.id).ok()?;
+                self.sparse.get(i)
+            }
+        }
     }
 }
 

@@ -255,3 +255,16 @@ fn helpers_call_back_into_the_program() {
     // (0+10) + (1+10) + (2+10) + (3+10)
     assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 46);
 }
+
+#[test]
+fn helpers_with_large_ids_are_found() {
+    let mut helpers = Helpers::new();
+    helpers.register(70_000, "custom", |_, args| Ok(args[0] * 2));
+    helpers.register(2000, "other", |_, _| Ok(1));
+    assert_eq!(helpers.get(70_000).unwrap().name, "custom");
+    assert!(helpers.get(69_999).is_none());
+    let program = Vm::new(helpers)
+        .load(&ebee_isa::assemble("mov %r1, 21\ncall 70000\nexit").unwrap())
+        .unwrap();
+    assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 42);
+}

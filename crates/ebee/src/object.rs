@@ -28,7 +28,21 @@ pub struct Engine {
     ncpus: usize,
     trace: Arc<dyn TraceSink>,
     budget: u64,
+    /// Embedder helpers (by id) and kfuncs (by BTF name).
+    custom: Vec<Custom>,
 }
+
+/// An embedder's helper or kfunc.
+#[derive(Clone)]
+struct Custom {
+    /// `Ok(id)` for a helper, `Err(name)` for a kfunc.
+    key: Result<u32, String>,
+    name: String,
+    func: Arc<ebee_vm::HelperFn>,
+}
+
+/// Helper ids ebee gives kfunc calls it rewrites into helper calls: `KFUNC_IDS + index`.
+const KFUNC_IDS: u32 = 1 << 20;
 
 impl Default for Engine {
     fn default() -> Self {
@@ -45,7 +59,50 @@ impl Engine {
             ncpus,
             trace: Arc::new(crate::runtime::StderrTrace),
             budget: ebee_vm::DEFAULT_BUDGET,
+            custom: Vec::new(),
         }
+    }
+
+    /// Adds (or replaces) the helper with id `id` for every program type: programs calling
+    /// it load, and the call runs `func` with r1–r5, its result becoming r0.
+    ///
+    /// ```
+    /// let engine = ebee::Engine::new().with_helper(0x8000, "host_answer", |_env, _args| Ok(42));
+    /// # let _ = engine;
+    /// ```
+    pub fn with_helper<F>(mut self, id: u32, name: &str, func: F) -> Engine
+    where
+        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.custom.retain(|c| c.key != Ok(id));
+        self.custom.push(Custom {
+            key: Ok(id),
+            name: name.to_string(),
+            func: Arc::new(func),
+        });
+        self
+    }
+
+    /// Provides the kernel function (kfunc) named `name` (its BTF name, as the program
+    /// declares it with `__ksym`): calls to it run `func` with r1–r5.
+    pub fn with_kfunc<F>(mut self, name: &str, func: F) -> Engine
+    where
+        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let key = Err(name.to_string());
+        self.custom.retain(|c| c.key != key);
+        self.custom.push(Custom {
+            key,
+            name: name.to_string(),
+            func: Arc::new(func),
+        });
+        self
     }
 
     /// Sets the number of workers per-CPU maps hold values for.
@@ -125,9 +182,11 @@ impl ObjectBuilder {
             let type_spec = type_spec(&program.kind);
             let mut instructions = program.instructions.clone();
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
-            check_calls(&instructions, &program, type_spec)?;
-            let registry =
+            engine.bind_kfuncs(&mut instructions, &program);
+            check_calls(&instructions, &program, type_spec, &engine.custom)?;
+            let mut registry =
                 helpers::build_registry(runtime.clone(), |scope| in_scope(scope, type_spec));
+            engine.register_custom(&mut registry);
             let vm = ebee_vm::Vm::new(registry).with_budget(engine.budget);
             let context = type_spec.map(|t| t as &dyn ebee_vm::ContextLayout);
             let loaded = vm
@@ -335,18 +394,57 @@ fn resolve_map_references(
     Ok(())
 }
 
+impl Engine {
+    /// Rewrites calls to kfuncs the embedder provides into calls of their helper ids.
+    fn bind_kfuncs(&self, instructions: &mut [Instruction], program: &ebee_object::LinkedProgram) {
+        for insn in instructions.iter_mut().filter(|i| i.op == Op::CallKfunc) {
+            let name = program
+                .kfunc_calls
+                .iter()
+                .find(|k| k.pc == insn.pc)
+                .map(|k| k.name.as_str());
+            let index = self
+                .custom
+                .iter()
+                .position(|c| c.key.as_ref().err().map(String::as_str) == name && name.is_some());
+            if let Some(index) = index {
+                insn.op = Op::CallHelper;
+                insn.src = 0;
+                insn.off = 0;
+                insn.imm = (KFUNC_IDS + index as u32) as i64;
+            }
+        }
+    }
+
+    fn register_custom(&self, registry: &mut ebee_vm::Helpers) {
+        for (index, custom) in self.custom.iter().enumerate() {
+            let id = match custom.key {
+                Ok(id) => id,
+                Err(_) => KFUNC_IDS + index as u32,
+            };
+            let func = custom.func.clone();
+            registry.register(id, custom.name.clone(), move |env, args| func(env, args));
+        }
+    }
+}
+
 /// Refuses, at load, calls to helpers ebee does not provide or the program type may not call,
 /// and kfunc calls.
 fn check_calls(
     instructions: &[Instruction],
     program: &ebee_object::LinkedProgram,
     type_spec: Option<&ProgramTypeSpec>,
+    custom: &[Custom],
 ) -> Result<(), Error> {
     for insn in instructions {
         let line = || program.source_line(insn.pc).map(|l| l.to_string());
         match insn.op {
             Op::CallHelper => {
                 let id = insn.imm as u32;
+                let provided = |c: &Custom| c.key == Ok(id) || (id >= KFUNC_IDS && c.key.is_err());
+                if custom.iter().any(provided) {
+                    continue;
+                }
                 match helpers::by_id(id) {
                     Some(def) if in_scope(def.scope, type_spec) => {}
                     Some(def) => {
