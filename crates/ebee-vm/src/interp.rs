@@ -4,7 +4,7 @@ use crate::error::{Access, VmError};
 use crate::helpers::HelperEnv;
 use crate::memory::{Memory, Region};
 use crate::program::{Program, Slot};
-use crate::stack::{Stack, FRAME_SIZE, MAX_FRAMES};
+use crate::stack::{zero_frame, Stack, FRAME_SIZE, MAX_FRAMES};
 use ebee_isa::Op;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
@@ -109,6 +109,9 @@ impl Program {
         let mut reg = [0u64; 16];
         reg[1..6].copy_from_slice(args);
         reg[10] = entry.frame_top;
+        // SAFETY: `entry.frame_top` is the run's stack top or, for a callback, the bottom of
+        // the caller's frame with a free frame below it (`call_function` checks the depth).
+        unsafe { zero_frame(entry.frame_top) };
         let mut stack_low = entry.frame_top - FRAME_SIZE;
         let mut frames = [Frame::default(); MAX_FRAMES];
         let mut depth = 0usize;
@@ -441,6 +444,9 @@ impl Program {
                     depth += 1;
                     reg[10] -= FRAME_SIZE;
                     stack_low -= FRAME_SIZE;
+                    // SAFETY: the depth check above leaves a frame of the run's stack below
+                    // the caller's; r10 is its top.
+                    unsafe { zero_frame(reg[10]) };
                     pc = (pc as i64 + insn.imm) as usize;
                 }
                 Op::Exit => {

@@ -17,8 +17,9 @@ thread_local! {
     static SPARE: RefCell<Vec<Box<StackMemory>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A zeroed stack for one run, returned to the thread's pool when dropped (so nested runs,
-/// e.g. from a helper, get their own).
+/// A stack for one run, returned to the thread's pool when dropped (so nested runs, e.g.
+/// from a helper, get their own). Each frame is zeroed when a function enters it
+/// ([`zero_frame`]), so no run sees bytes of an earlier one.
 pub(crate) struct Stack {
     memory: Option<Box<StackMemory>>,
 }
@@ -27,10 +28,6 @@ impl Stack {
     pub(crate) fn checkout() -> Stack {
         let memory = SPARE
             .with(|spare| spare.borrow_mut().pop())
-            .map(|mut m| {
-                m.0.fill(0);
-                m
-            })
             .unwrap_or_else(|| Box::new(StackMemory([0; STACK_BYTES])));
         Stack {
             memory: Some(memory),
@@ -50,4 +47,16 @@ impl Drop for Stack {
             SPARE.with(|spare| spare.borrow_mut().push(memory));
         }
     }
+}
+
+/// Zeroes the frame whose r10 is `frame_top`.
+///
+/// # Safety
+/// `frame_top` must be the top of a frame of a [`Stack`] checked out for the current run:
+/// `[frame_top - FRAME_SIZE, frame_top)` lies inside that stack's memory.
+#[inline]
+pub(crate) unsafe fn zero_frame(frame_top: u64) {
+    let start = (frame_top - FRAME_SIZE) as *mut u8;
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::ptr::write_bytes(start, 0, FRAME_SIZE as usize) };
 }
