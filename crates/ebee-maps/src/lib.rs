@@ -157,6 +157,16 @@ pub fn pin() -> Guard {
     Guard(crossbeam_epoch::pin())
 }
 
+impl Guard {
+    /// Hands the elements this thread retired (deleted or replaced) to the global collector
+    /// and reclaims what no pinned run can still see. Call it at the end of each run: without
+    /// it, a thread that retires more elements per run than the collector's background pace
+    /// frees accumulates them without bound.
+    pub fn flush(&self) {
+        self.0.flush();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
