@@ -288,6 +288,7 @@ impl Map {
     /// use ebee_maps::{Map, MapSpec, MapType};
     /// let bss = Map::create(MapSpec::new(".bss", MapType::Array, 4, 16, 1), 1)?;
     /// let p = bss.value_ptr(0).unwrap();
+    /// // SAFETY: the value is 16 bytes, valid while the map lives; offset 8 holds a u32.
     /// unsafe { p.as_ptr().add(8).cast::<u32>().write(3) };
     /// assert_eq!(bss.lookup(&0u32.to_ne_bytes()).unwrap()[8], 3);
     /// assert!(bss.value_ptr(1).is_none());

@@ -12,6 +12,7 @@
 //! let guard = pin(); // once per program run
 //! map.update_elem(&80u32.to_ne_bytes(), &1u64.to_ne_bytes(), BPF_NOEXIST, 1).unwrap();
 //! let value = map.lookup_ptr(&80u32.to_ne_bytes(), 1, &guard).unwrap();
+//! // SAFETY: an 8-byte value, valid while `guard` is pinned.
 //! unsafe { *value.as_ptr().cast::<u64>() += 1 };
 //! drop(guard); // the run is over
 //!

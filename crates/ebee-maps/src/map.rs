@@ -234,6 +234,7 @@ impl Map {
     /// map.update(&7u32.to_ne_bytes(), &1u64.to_ne_bytes(), BPF_ANY).unwrap();
     /// let guard = pin();
     /// let p = map.lookup_ptr(&7u32.to_ne_bytes(), 0, &guard).unwrap();
+    /// // SAFETY: an 8-byte value, valid while `guard` is pinned.
     /// unsafe { *p.as_ptr().cast::<u64>() += 41 }; // what a program's store does
     /// drop(guard);
     /// assert_eq!(map.lookup(&7u32.to_ne_bytes()).unwrap(), 42u64.to_ne_bytes());
@@ -394,6 +395,7 @@ impl Map {
     /// let map = Map::create(MapSpec::new("a", MapType::Array, 4, 8, 4), 1)?;
     /// let guard = pin();
     /// let n = map.for_each_elem(0, &guard, 0, &mut |_key, value| {
+    ///     // SAFETY: each value is 8 bytes, valid during the callback.
     ///     unsafe { *value.cast::<u64>() = 5 };
     ///     0
     /// });
@@ -435,6 +437,7 @@ impl Map {
     /// use ebee_maps::{Map, MapSpec, MapType};
     /// let rb = Map::create(MapSpec::new("events", MapType::RingBuf, 0, 0, 4096), 1)?;
     /// let rec = rb.ringbuf_reserve(4, 0).unwrap();
+    /// // SAFETY: the reserved record is 4 writable bytes until submitted.
     /// unsafe { rec.as_ptr().cast::<u32>().write(7) };
     /// rb.ringbuf_submit(rec.as_ptr(), 0).unwrap();
     /// let mut seen = Vec::new();

@@ -232,6 +232,7 @@ fn spin_lock(lock: &AtomicU32) {
 /// let map = Map::create(MapSpec::new("m", MapType::Array, 4, 8, 1).with_spin_lock(0), 1)?;
 /// let guard = pin();
 /// let value = map.lookup_ptr(&0u32.to_ne_bytes(), 0, &guard).unwrap();
+/// // SAFETY: the value holds the lock at offset 0 and stays valid while `guard` is pinned.
 /// unsafe {
 ///     ebee_maps::bpf_spin_lock(value.as_ptr());
 ///     ebee_maps::bpf_spin_unlock(value.as_ptr());
