@@ -26,22 +26,8 @@ ja loop
 done:
 exit";
 
-/// 64-bit FNV-1a over the buffer.
-const FNV1A: &str = "
-lddw %r0, 0xcbf29ce484222325
-lddw %r6, 0x100000001b3
-mov %r3, 0
-loop:
-jge %r3, %r2, done
-mov %r4, %r1
-add %r4, %r3
-ldxb %r5, [%r4+0]
-xor %r0, %r5
-mul %r0, %r6
-add %r3, 1
-ja loop
-done:
-exit";
+/// 64-bit FNV-1a over the buffer: the README's bundled example program.
+const FNV1A: &str = include_str!("../../../examples/fnv1a.s");
 
 /// A branchy tokenizer: classifies every byte (digit, lower, upper, space, other) and counts
 /// token starts; many short conditional jumps, as in header parsers.
