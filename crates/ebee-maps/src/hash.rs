@@ -9,14 +9,13 @@
 
 use crate::batch::Entry;
 use crate::error::Errno;
-use crate::lru::{Lru, LruList};
+use crate::lru::{Lru, LruState};
 use crate::mem::{self, LockField};
 use crate::spec::flags::*;
 use crate::table::{retire, Node, Table};
 use crate::{Guard, Map};
 use crossbeam_epoch as epoch;
 use std::ptr::NonNull;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 /// Who performs an operation: a program on a CPU, or the host (`bpf(2)` semantics).
@@ -29,10 +28,6 @@ pub(crate) enum Who {
 pub(crate) struct HashMap {
     table: Table,
     lru: Option<Lru>,
-    /// The kernel's LRU free target: how many slots a refill takes.
-    evict_batch: usize,
-    percpu_lru: bool,
-    max_entries: usize,
     percpu: bool,
     ncpus: usize,
     /// `round_up(value_size, 8)`: the stride of per-CPU values.
@@ -68,15 +63,9 @@ impl HashMap {
     ) -> Option<HashMap> {
         Some(HashMap {
             table: Table::new(max_entries, seed)?,
-            lru: lru.then(Lru::new),
-            // The kernel's free targets: `clamp(max_entries / ncpus / 2, 1, 128)` for the
-            // common LRU (LOCAL_FREE_TARGET), 4 per CPU list (PERCPU_FREE_TARGET).
-            percpu_lru,
-            max_entries: max_entries as usize,
-            evict_batch: if percpu_lru {
-                4
-            } else {
-                (max_entries as usize / ncpus.max(1) / 2).clamp(1, 128)
+            lru: match lru {
+                true => Some(Lru::new(max_entries as usize, ncpus, percpu_lru)?),
+                false => None,
             },
             percpu,
             ncpus,
@@ -120,8 +109,8 @@ impl HashMap {
     #[inline]
     pub(crate) fn lookup_ptr(&self, key: &[u8], cpu: usize, guard: &Guard) -> Option<NonNull<u8>> {
         let node = self.table.find(key, self.table.hash(key), &guard.0)?;
-        if self.lru.is_some() && !node.referenced.load(Relaxed) {
-            node.referenced.store(true, Relaxed);
+        if let Some(lru) = &self.lru {
+            lru.set_ref(node.lru_slot);
         }
         if let Some(inner) = &node.inner {
             return NonNull::new(Arc::as_ptr(inner).cast_mut().cast());
@@ -243,100 +232,93 @@ impl HashMap {
         let Some(lru) = &self.lru else {
             return Err(Errno::EINVAL);
         };
-        let mut list = lru.lock();
+        let mut state = lru.lock();
         // As the kernel's `prealloc_lru_pop`, take a free slot first (evicting when there is
         // none), even when the key turns out to exist; per-CPU maps skip it for BPF_EXIST.
-        let take_slot = !(self.percpu && flags == BPF_EXIST);
-        if take_slot {
-            self.take_slot(&mut list, guard)?;
-        }
-        // A slot taken and not used goes back to the local pool (it is pending).
-        let give_back = |list: &mut LruList, r: Result<(), Errno>| {
-            if take_slot {
-                list.local_free += 1;
+        // Host-side operations count as CPU 0's.
+        let cpu = match who {
+            Who::Cpu(c) => c,
+            Who::Host => 0,
+        };
+        let slot = match self.percpu && flags == BPF_EXIST {
+            true => None,
+            false => Some(self.pop_slot(lru, &mut state, cpu, hash, guard)?),
+        };
+        // A slot taken and not used goes back (to the local free list: it is pending).
+        let give_back = |state: &mut LruState, r: Result<(), Errno>| {
+            if let Some(slot) = slot {
+                lru.push_free(state, slot);
             }
             r
         };
         let bucket = self.table.lock(hash);
         let old = bucket.find(key, hash, guard);
         if let Err(e) = check_flags(old, flags) {
-            return give_back(&mut list, Err(e));
+            return give_back(&mut state, Err(e));
         }
         if let Some(old) = old {
             if let (true, Payload::Bytes(v)) = (self.percpu, payload) {
-                old.referenced.store(true, Relaxed);
+                lru.set_ref(old.lru_slot);
                 self.write_value(old, v, who, flags);
-                return give_back(&mut list, Ok(()));
+                return give_back(&mut state, Ok(()));
             }
         }
-        let node = match self.new_node(key, hash, payload, who) {
-            Ok(n) => n,
-            Err(e) => return give_back(&mut list, Err(e)),
+        let Some(slot) = slot else {
+            return Err(Errno::EINVAL);
         };
-        node.referenced.store(old.is_some(), Relaxed);
+        let mut node = match self.new_node(key, hash, payload, who) {
+            Ok(n) => n,
+            Err(e) => return give_back(&mut state, Err(e)),
+        };
+        node.lru_slot = slot;
+        if old.is_some() {
+            lru.set_ref(slot);
+        }
         self.table.reserve();
-        let new = bucket.push_front(node, guard);
-        list.push_front(new);
+        bucket.push_front(node, guard);
         if let Some(old) = old {
             bucket.unlink(old, guard);
-            self.free_slot(&mut list, old);
-            // SAFETY: `old` is out of its bucket and of the LRU list; only this thread (holding
-            // both locks) unlinked it.
+            self.table.release();
+            lru.push_free(&mut state, old.lru_slot);
+            // SAFETY: `old` is out of its bucket; only this thread (holding the LRU lock, which
+            // every unlinker of an LRU map holds) unlinked it.
             unsafe { retire(old, guard) };
         }
         Ok(())
     }
 
-    /// Takes a slot from the local pool, refilling it (and evicting) as the kernel's
-    /// `bpf_lru_pop_free` does.
-    fn take_slot(&self, list: &mut LruList, guard: &epoch::Guard) -> Result<(), Errno> {
-        if list.local_free == 0 {
-            list.gen += 1;
-            let global_free = self.max_entries.saturating_sub(self.table.len());
-            let n = global_free.min(self.evict_batch);
-            list.local_free += n;
-            let shortfall = match self.percpu_lru {
-                true if n == 0 => self.evict_batch,
-                true => 0,
-                false => self.evict_batch - n,
+    /// `prealloc_lru_pop`: a slot for a new element, evicting elements as the kernel's
+    /// `bpf_lru_pop_free` does (`htab_lru_map_delete_node` removes them from the table).
+    fn pop_slot(
+        &self,
+        lru: &Lru,
+        state: &mut LruState,
+        cpu: usize,
+        hash: u32,
+        guard: &epoch::Guard,
+    ) -> Result<u32, Errno> {
+        let mut del = |slot: u32, hash: u32| {
+            let bucket = self.table.lock(hash);
+            let Some(victim) = bucket.find_slot(slot, guard) else {
+                return false;
             };
-            for _ in 0..shortfall {
-                let Some(victim) = list.victim(guard) else {
-                    break;
-                };
-                let vb = self.table.lock(victim.hash);
-                vb.unlink(victim, guard);
-                drop(vb);
-                list.remove(victim);
-                self.table.release();
-                list.local_free += 1;
-                // SAFETY: the victim is out of its bucket and of the list; all writers of an
-                // LRU map hold the list lock, so no one else unlinked it.
-                unsafe { retire(victim, guard) };
-            }
-        }
-        if list.local_free == 0 {
-            return Err(Errno::ENOMEM);
-        }
-        list.local_free -= 1;
-        Ok(())
-    }
-
-    /// Returns the slot of an element leaving an LRU map: to the local pool if it was
-    /// inserted since the last refill, else to the global pool.
-    fn free_slot(&self, list: &mut LruList, node: &Node) {
-        if list.is_pending(node) {
-            list.local_free += 1;
-        }
-        list.remove(node);
-        self.table.release();
+            bucket.unlink(victim, guard);
+            drop(bucket);
+            self.table.release();
+            // SAFETY: the victim is out of its bucket; all writers of an LRU map hold the LRU
+            // lock, so no one else unlinked it.
+            unsafe { retire(victim, guard) };
+            true
+        };
+        lru.pop_free(state, cpu, hash, &mut del)
+            .ok_or(Errno::ENOMEM)
     }
 
     /// `map_delete_elem`; with `out`, the host's `BPF_MAP_LOOKUP_AND_DELETE_ELEM`.
     pub(crate) fn delete(&self, key: &[u8], out: Option<(&mut [u8], u64)>) -> Result<(), Errno> {
         let guard = epoch::pin();
         let hash = self.table.hash(key);
-        let mut list = self.lru.as_ref().map(|l| l.lock());
+        let mut lru = self.lru.as_ref().map(|l| (l, l.lock()));
         let bucket = self.table.lock(hash);
         let node = bucket.find(key, hash, &guard).ok_or(Errno::ENOENT)?;
         if let Some((out, flags)) = out {
@@ -344,9 +326,9 @@ impl HashMap {
         }
         bucket.unlink(node, &guard);
         drop(bucket);
-        match list.as_mut() {
-            Some(list) => self.free_slot(list, node),
-            None => self.table.release(),
+        self.table.release();
+        if let Some((lru, state)) = lru.as_mut() {
+            lru.push_free(state, node.lru_slot);
         }
         // SAFETY: unlinked above (and removed from the LRU list) by this thread, which holds
         // the locks every unlinker takes.

@@ -65,19 +65,16 @@
 //! consistency where needed.
 //!
 //! # Differences from the kernel
-//! - **LRU eviction** follows the kernel's common LRU: slots are handed out in refills of
-//!   `clamp(max_entries / ncpus / 2, 1, 128)` (the kernel's free target), and when a refill
-//!   comes up short the shortfall is evicted at once, oldest first, with a second chance for
-//!   elements that lookups marked as used; an update takes a slot (and may evict) before it
-//!   checks its flags, as in the kernel. This reproduces the kernel's evictions exactly for a
-//!   kernel whose operations run on one CPU as long as no lookup marks elements as used
-//!   (checked in `tests/kernel_oracle.rs` and ebee's `tests/kernel_maps.rs`). Once lookups
-//!   set reference bits it differs: the kernel moves referenced elements to an active list
-//!   that is only rotated when it outgrows the inactive one, so they survive far longer than
-//!   one second chance (ebee's `kernel_maps::lru_hash_with_lookups_evicts_like_the_kernel`,
-//!   ignored until this is modelled). The kernel's free pools are per CPU, so with
-//!   operations spread over CPUs it can differ too. `BPF_F_NO_COMMON_LRU` rounds `max_entries` to a multiple of the CPU count as the
-//!   kernel does, but shares one list (evicting 4 at a time, the per-CPU free target).
+//! - **LRU eviction** ports the kernel's `bpf_lru_list.c`: active, inactive and free lists,
+//!   per-CPU local free and pending lists for the common LRU (refills of
+//!   `clamp(max_entries / ncpus / 2, 1, 128)`, rotation, shrinking, stealing from other
+//!   CPUs), per-CPU lists for `BPF_F_NO_COMMON_LRU` (which rounds `max_entries` to a multiple
+//!   of the CPU count, as the kernel does); lookups set reference bits. An update takes a
+//!   slot (and may evict) before it checks its flags, as in the kernel. The lists share one
+//!   mutex where the kernel has a global and per-CPU spinlocks, so concurrent operations
+//!   serialize in some order the kernel could also produce; sequences of operations evict
+//!   exactly what the kernel evicts (checked in `tests/kernel_oracle.rs` and ebee's
+//!   `tests/kernel_maps.rs`). Host-side operations count as CPU 0's.
 //! - **Element memory** is never reused while a guard that could see it is pinned; the
 //!   kernel's preallocated hash maps reuse a freed element at once (a program holding a stale
 //!   pointer may then see another key's value). Here a stale pointer keeps the old value.

@@ -16,56 +16,34 @@ use crate::jhash::hash_key;
 use crate::mem::{KeyBytes, Words};
 use crate::Map;
 use crossbeam_epoch::{self as epoch, Atomic, Owned, Shared};
-use std::cell::UnsafeCell;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicUsize, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// Links of a node in an LRU list. Only read or written while the owning table's LRU mutex
-/// is held (see `lru.rs`).
-pub(crate) struct LruLinks {
-    pub(crate) prev: *const Node,
-    pub(crate) next: *const Node,
-    /// The LRU list's refill generation when the node was inserted (see lru.rs).
-    pub(crate) gen: u64,
-}
 
 /// One element.
 pub(crate) struct Node {
     pub(crate) next: Atomic<Node>,
     pub(crate) hash: u32,
-    /// Set by lookups of LRU maps ("recently used"), cleared by the evictor.
-    pub(crate) referenced: AtomicBool,
+    /// The node's slot in the LRU lists of an LRU map (see `lru.rs`); set before the node
+    /// is published.
+    pub(crate) lru_slot: u32,
     /// Written before the node is published, never after.
     pub(crate) key: KeyBytes,
     /// The value (all CPUs' values for per-CPU maps), shared with programs.
     pub(crate) value: Words,
     /// The inner map of a hash of maps (the value then holds its id).
     pub(crate) inner: Option<Arc<Map>>,
-    pub(crate) lru: UnsafeCell<LruLinks>,
 }
-
-// SAFETY: every field but `lru` is Send + Sync; `lru` holds plain pointers that are only
-// dereferenced or written by a thread holding the table's LRU mutex (lru.rs), which
-// serializes all access to them.
-unsafe impl Send for Node {}
-// SAFETY: as above.
-unsafe impl Sync for Node {}
 
 impl Node {
     pub(crate) fn new(hash: u32, key: &[u8], value: Words) -> Node {
         Node {
             next: Atomic::null(),
             hash,
-            referenced: AtomicBool::new(false),
+            lru_slot: 0,
             key: KeyBytes::new(key),
             value,
             inner: None,
-            lru: UnsafeCell::new(LruLinks {
-                prev: ptr::null(),
-                next: ptr::null(),
-                gen: 0,
-            }),
         }
     }
 }
@@ -206,6 +184,19 @@ impl<'t> LockedBucket<'t> {
         // SAFETY: `shared` was just allocated and is now owned by the bucket; it is retired
         // only through `unlink`, so it lives at least as long as `guard`.
         unsafe { shared.deref() }
+    }
+
+    /// The node in LRU slot `slot`, if it is in this bucket.
+    pub(crate) fn find_slot<'g>(&self, slot: u32, guard: &'g epoch::Guard) -> Option<&'g Node> {
+        // SAFETY: see `Table::first`.
+        let mut cur = unsafe { self.bucket.head.load(Acquire, guard).as_ref() };
+        while let Some(n) = cur {
+            if n.lru_slot == slot {
+                return Some(n);
+            }
+            cur = Table::next(n, guard);
+        }
+        None
     }
 
     /// Unlinks `target` (found by address) from the bucket. The caller must retire it with
