@@ -51,8 +51,9 @@ pub struct HelperEnv<'e, 'r> {
 impl HelperEnv<'_, '_> {
     fn check(&self, addr: u64, len: u64, access: Access) -> Result<(), String> {
         let stack = self.run.stack_region(self.stack_low);
-        let allowed = |r: &Region| r.contains(addr, len) && (access == Access::Read || r.writable);
-        if allowed(&stack) || self.run.granted.iter().any(allowed) {
+        let run = &self.run;
+        if stack.contains(addr, len) || run.granted.allows(run.memory.regions(), addr, len, access)
+        {
             return Ok(());
         }
         self.run
@@ -76,17 +77,7 @@ impl HelperEnv<'_, '_> {
     /// returned, or a reserved ring-buffer record). Checked mode refuses accesses to memory
     /// that is neither registered nor granted.
     pub fn grant(&mut self, region: Region) {
-        // Most recent first (a program often looks up the same value again), and the address
-        // before the name, whose comparison is a string comparison.
-        let granted = self.run.granted.iter().rev().any(|r| {
-            r.start == region.start
-                && r.len == region.len
-                && r.writable == region.writable
-                && r.name == region.name
-        });
-        if !granted {
-            self.run.granted.push(region);
-        }
+        self.run.granted.insert(region);
     }
 
     /// Ends the current program when the helper returns and continues in `target` with the
@@ -132,6 +123,8 @@ impl HelperEnv<'_, '_> {
 
     /// Copies `len` bytes the program owns at `addr` (stack or a registered region).
     pub fn read(&self, addr: u64, len: usize) -> Result<Vec<u8>, String> {
+        // Check before allocating: `len` comes from the program.
+        self.check(addr, len as u64, Access::Read)?;
         let mut out = vec![0u8; len];
         self.read_into(addr, &mut out)?;
         Ok(out)
@@ -145,6 +138,24 @@ impl HelperEnv<'_, '_> {
         // registered from a live borrowed slice, which outlives this run.
         unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, out.as_mut_ptr(), out.len()) };
         Ok(())
+    }
+
+    /// The `len` bytes at `addr` when they lie in the program's stack (the usual place of a
+    /// map key), borrowed rather than copied; `None` elsewhere (use [`HelperEnv::read_into`]).
+    #[inline]
+    pub fn stack_bytes(&self, addr: u64, len: usize) -> Option<&[u8]> {
+        let in_stack = addr >= self.stack_low
+            && addr
+                .checked_add(len as u64)
+                .is_some_and(|end| end <= self.run.stack_top);
+        if !in_stack {
+            return None;
+        }
+        // SAFETY: [addr, addr+len) lies inside the stack checked out for this run, which only
+        // this run uses and which outlives `self`. The program, the one other writer, is
+        // suspended in this helper call and can only resume through `&mut self` methods
+        // (`call_function`, `write`), which the borrow of `self` excludes while the slice lives.
+        Some(unsafe { std::slice::from_raw_parts(addr as *const u8, len) })
     }
 
     /// Writes `bytes` into writable program memory at `addr`.

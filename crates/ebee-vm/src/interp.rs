@@ -2,7 +2,7 @@
 
 use crate::error::{Access, VmError};
 use crate::helpers::HelperEnv;
-use crate::memory::{Memory, Region};
+use crate::memory::{Granted, Memory, Region};
 use crate::program::{Program, Slot};
 use crate::stack::{zero_frame, Stack, FRAME_SIZE, MAX_FRAMES};
 use ebee_isa::Op;
@@ -62,7 +62,7 @@ impl Program {
         let stack = Stack::checkout();
         let mut run = RunState {
             memory,
-            granted: Vec::new(),
+            granted: Granted::checkout(),
             stack_top: stack.top(),
             budget_left: self.budget,
             tail_calls: 0,
@@ -465,7 +465,8 @@ impl Program {
         }
     }
 
-    #[cold]
+    // Not inlined: inlining speeds up helper calls by ~2 ns but slows the loop by ~8%.
+    #[inline(never)]
     fn call_helper<const CHECKED: bool>(
         &self,
         pc: usize,
@@ -513,7 +514,7 @@ pub(crate) struct Entry {
 pub(crate) struct RunState<'r> {
     pub memory: &'r Memory<'r>,
     /// Regions helpers granted during the run (map values, ring-buffer records).
-    pub granted: Vec<Region>,
+    pub granted: Granted,
     pub stack_top: u64,
     pub budget_left: u64,
     pub tail_calls: u32,
@@ -561,17 +562,13 @@ impl RunState<'_> {
         access: Access,
         stack_low: u64,
     ) -> Result<(), VmError> {
-        let allowed = |r: &Region| r.contains(addr, size) && (access == Access::Read || r.writable);
         if self
-            .memory
-            .regions()
-            .iter()
-            .chain(&self.granted)
-            .any(allowed)
+            .granted
+            .allows(self.memory.regions(), addr, size, access)
         {
             return Ok(());
         }
-        let mut extra = self.granted.clone();
+        let mut extra = self.granted.regions().to_vec();
         extra.push(self.stack_region(stack_low));
         Err(self.memory.fault(pc, addr, size, access, &extra))
     }

@@ -186,3 +186,203 @@ impl<'a> Memory<'a> {
         }
     }
 }
+
+/// Probe table size once [`Granted`] stops scanning (a power of two).
+const FIRST_TABLE: usize = 32;
+
+/// Largest first table size taken from a reused buffer.
+const MAX_FIRST_TABLE: usize = 256;
+
+/// Regions granted by linear scan below this count; by hash table from it on.
+const SCAN_LIMIT: usize = 8;
+
+/// The regions helpers granted during one run, deduplicated in O(1) amortized time, with the
+/// region of the last successful check remembered (programs touch the value they just looked
+/// up, or the same packet, many times in a row).
+pub(crate) struct Granted {
+    regions: Vec<Region>,
+    /// Open-addressed set over `regions`, keyed by start: 0 is empty, else index + 1. Empty
+    /// while there are fewer than [`SCAN_LIMIT`] regions.
+    table: Vec<u32>,
+    /// `(start, len, writable)` of a region (registered or granted) a check last found; the
+    /// run never removes regions, so it stays valid for the run.
+    last_hit: std::cell::Cell<Option<(u64, u64, bool)>>,
+}
+
+thread_local! {
+    /// Buffers of finished runs' [`Granted`], so that a run's grants do not allocate.
+    static SPARE: std::cell::RefCell<Vec<(Vec<Region>, Vec<u32>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Granted {
+    /// An empty set, reusing a finished run's buffers on this thread when there is one.
+    pub(crate) fn checkout() -> Granted {
+        let (regions, table) = SPARE
+            .with(|spare| spare.borrow_mut().pop())
+            .unwrap_or_default();
+        Granted {
+            regions,
+            table,
+            last_hit: std::cell::Cell::new(None),
+        }
+    }
+
+    /// The granted regions, oldest first.
+    pub(crate) fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+
+    /// Adds `region` unless an identical one was granted before.
+    pub(crate) fn insert(&mut self, region: Region) {
+        // The address before the name, whose comparison is a string comparison.
+        let same = |r: &Region| {
+            r.start == region.start
+                && r.len == region.len
+                && r.writable == region.writable
+                && r.name == region.name
+        };
+        // The program most likely touches what it was just granted.
+        self.last_hit
+            .set(Some((region.start, region.len, region.writable)));
+        if self.table.is_empty() {
+            if self.regions.iter().rev().any(same) {
+                return;
+            }
+            self.regions.push(region);
+            if self.regions.len() >= SCAN_LIMIT {
+                // As large as a reused buffer allows (within reason): fewer rehashes.
+                let reused = self.table.capacity().min(MAX_FIRST_TABLE);
+                let reused = if reused.is_power_of_two() {
+                    reused
+                } else {
+                    reused.next_power_of_two() / 2
+                };
+                self.rehash(FIRST_TABLE.max(reused));
+            }
+            return;
+        }
+        let mask = self.table.len() - 1;
+        let mut i = bucket(region.start) & mask;
+        while let Some(index) = self.table[i].checked_sub(1) {
+            if same(&self.regions[index as usize]) {
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        self.regions.push(region);
+        self.table[i] = self.regions.len() as u32;
+        // Load factor at most 1/2 keeps probe sequences short.
+        if self.regions.len() * 2 > self.table.len() {
+            self.rehash(self.table.len() * 2);
+        }
+    }
+
+    fn rehash(&mut self, size: usize) {
+        self.table.clear();
+        self.table.resize(size, 0);
+        let mask = size - 1;
+        for (index, r) in self.regions.iter().enumerate() {
+            let mut i = bucket(r.start) & mask;
+            while self.table[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.table[i] = index as u32 + 1;
+        }
+    }
+
+    /// True when `[addr, addr + size)` lies inside one of `registered` or one granted region,
+    /// and that region allows `access`.
+    pub(crate) fn allows(
+        &self,
+        registered: &[Region],
+        addr: u64,
+        size: u64,
+        access: Access,
+    ) -> bool {
+        let write = access == Access::Write;
+        if let Some((start, len, writable)) = self.last_hit.get() {
+            let hit = Region {
+                name: "",
+                start,
+                len,
+                writable,
+            };
+            if hit.contains(addr, size) && (writable || !write) {
+                return true;
+            }
+        }
+        let allowed = |r: &&Region| r.contains(addr, size) && (r.writable || !write);
+        // Registered regions first (few), then grants newest first (the likeliest to be used).
+        let found = registered
+            .iter()
+            .find(allowed)
+            .or_else(|| self.regions.iter().rev().find(allowed));
+        match found {
+            Some(r) => {
+                self.last_hit.set(Some((r.start, r.len, r.writable)));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Drop for Granted {
+    fn drop(&mut self) {
+        let (mut regions, mut table) = (
+            std::mem::take(&mut self.regions),
+            std::mem::take(&mut self.table),
+        );
+        // Keep what a busy run needs, not what an unusual one grew to.
+        if regions.capacity() <= 4096 {
+            regions.clear();
+            table.clear();
+            let _ = SPARE.try_with(|spare| spare.borrow_mut().push((regions, table)));
+        }
+    }
+}
+
+/// Hash of a region start (Fibonacci hashing; starts are at least 8-byte aligned, mostly).
+#[inline]
+fn bucket(start: u64) -> usize {
+    ((start >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Access, Granted, Region};
+
+    fn region(start: u64, writable: bool) -> Region {
+        Region {
+            name: "map value",
+            start,
+            len: 8,
+            writable,
+        }
+    }
+
+    #[test]
+    fn grants_deduplicate_past_the_scan_limit_and_checks_respect_permissions() {
+        let mut granted = Granted::checkout();
+        for round in 0..3 {
+            for i in 0..1000u64 {
+                granted.insert(region(0x1000 + i * 16, i % 2 == 0));
+            }
+            assert_eq!(granted.regions().len(), 1000, "round {round}");
+        }
+        // Same start, other permission: a distinct grant.
+        granted.insert(region(0x1000 + 16, true));
+        assert_eq!(granted.regions().len(), 1001);
+        let registered = [region(0x10, false)];
+        assert!(granted.allows(&registered, 0x10, 8, Access::Read));
+        // The cached hit (read-only) must not allow a write, nor reach past its end.
+        assert!(!granted.allows(&registered, 0x10, 8, Access::Write));
+        assert!(!granted.allows(&registered, 0x11, 8, Access::Read));
+        assert!(granted.allows(&registered, 0x1000 + 999 * 16, 8, Access::Read));
+        assert!(!granted.allows(&registered, 0x1000 + 999 * 16, 8, Access::Write));
+        assert!(granted.allows(&registered, 0x1000 + 16, 8, Access::Write));
+        assert!(!granted.allows(&registered, 0x1000 + 8, 8, Access::Read));
+        assert!(!granted.allows(&registered, 0x1000 + 2, 8, Access::Read));
+    }
+}

@@ -268,3 +268,19 @@ fn helpers_with_large_ids_are_found() {
         .unwrap();
     assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 42);
 }
+
+#[test]
+fn helpers_refuse_huge_lengths_before_allocating() {
+    let mut helpers = Helpers::new();
+    helpers.register(1, "read_all", |env, args| {
+        env.read(args[0], args[1] as usize).map(|v| v.len() as u64)
+    });
+    let program = Vm::new(helpers)
+        .load(
+            &ebee_isa::assemble("mov %r1, %r10\nsub %r1, 8\nlddw %r2, 0x10000000000\ncall 1\nexit")
+                .unwrap(),
+        )
+        .unwrap();
+    let err = program.run(&Memory::new(), &[]).unwrap_err();
+    assert!(matches!(err, VmError::Helper { id: 1, .. }), "{err}");
+}

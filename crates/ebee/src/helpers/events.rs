@@ -6,7 +6,7 @@
 //! number of packet bytes (from `data`) appended to the sample (`-EFAULT` when the packet is
 //! shorter); for other programs only the index bits are allowed. Other bits: `-EINVAL`.
 
-use super::maps::{map_arg, run_state};
+use super::maps::{input, map_arg, map_ref, run_state};
 use super::{Arg, HelperDef, Ret, Scope};
 use crate::packet::PacketPlace;
 use crate::runtime::Runtime;
@@ -23,8 +23,8 @@ fn neg(e: Errno) -> u64 {
 }
 
 fn ringbuf_output(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
-    let map = map_arg(rt, a[0])?;
-    let data = env.read(a[1], a[2] as usize)?;
+    let map = map_ref(rt, a[0])?;
+    let data = input(env, a[1], a[2] as usize)?;
     Ok(map.ringbuf_output(&data, a[3]).map_or_else(neg, |()| 0))
 }
 

@@ -24,7 +24,7 @@ pub(crate) fn run_state<'a>(env: &'a HelperEnv<'_, '_>) -> Result<&'a RunState, 
 /// The map at `address` for the hot helpers: borrowed when it is one of the object's maps (no
 /// reference-count traffic: a short scan of pointers is cheaper than two atomic operations),
 /// else an inner map the host registered.
-fn map_ref(rt: &Runtime, address: u64) -> Result<Cow<'_, Arc<Map>>, String> {
+pub(crate) fn map_ref(rt: &Runtime, address: u64) -> Result<Cow<'_, Arc<Map>>, String> {
     match rt.maps().iter().find(|m| map_address(m) == address) {
         Some(map) => Ok(Cow::Borrowed(map)),
         None => map_arg(rt, address).map(Cow::Owned),
@@ -35,7 +35,7 @@ fn map_ref(rt: &Runtime, address: u64) -> Result<Cow<'_, Arc<Map>>, String> {
 const INLINE: usize = 64;
 
 /// A key or value copied out of program memory.
-enum Copied {
+pub(crate) enum Copied {
     Inline { bytes: [u8; INLINE], len: usize },
     Heap(Vec<u8>),
 }
@@ -78,6 +78,36 @@ fn read_exact(env: &HelperEnv<'_, '_>, address: u64, len: usize) -> Result<Copie
     Ok(out)
 }
 
+/// A key or value the program passed: borrowed when it is on the stack, else copied.
+pub(crate) enum Input<'a> {
+    Stack(&'a [u8]),
+    Copied(Copied),
+}
+
+impl std::ops::Deref for Input<'_> {
+    type Target = [u8];
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        match self {
+            Input::Stack(bytes) => bytes,
+            Input::Copied(copied) => copied,
+        }
+    }
+}
+
+/// The `len` bytes at `address` (stack or another readable region).
+#[inline]
+pub(crate) fn input<'a>(
+    env: &'a HelperEnv<'_, '_>,
+    address: u64,
+    len: usize,
+) -> Result<Input<'a>, String> {
+    match env.stack_bytes(address, len) {
+        Some(bytes) => Ok(Input::Stack(bytes)),
+        None => read_exact(env, address, len).map(Input::Copied),
+    }
+}
+
 fn errno(result: Result<(), Errno>) -> u64 {
     match result {
         Ok(()) => 0,
@@ -105,7 +135,7 @@ fn lookup(
     cpu: usize,
 ) -> Result<u64, String> {
     let map = map_ref(rt, a[0])?;
-    let key = read_exact(env, a[1], map.key_size())?;
+    let key = input(env, a[1], map.key_size())?;
     let state = run_state(env)?;
     if let Some(inner) = map.inner_map(&key, &state.guard) {
         // Maps of maps: the program gets the inner map's address, usable as a map argument.
@@ -143,25 +173,25 @@ fn map_lookup_percpu_elem(
 
 fn map_update_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
     let map = map_ref(rt, a[0])?;
-    let key = read_exact(env, a[1], map.key_size())?;
-    let value = read_exact(env, a[2], map.value_size())?;
+    let key = input(env, a[1], map.key_size())?;
+    let value = input(env, a[2], map.value_size())?;
     Ok(errno(map.update_elem(&key, &value, a[3], env.cpu())))
 }
 
 fn map_delete_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
     let map = map_ref(rt, a[0])?;
-    let key = read_exact(env, a[1], map.key_size())?;
+    let key = input(env, a[1], map.key_size())?;
     Ok(errno(map.delete_elem(&key)))
 }
 
 fn map_push_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
-    let map = map_arg(rt, a[0])?;
-    let value = read_exact(env, a[1], map.value_size())?;
+    let map = map_ref(rt, a[0])?;
+    let value = input(env, a[1], map.value_size())?;
     Ok(errno(map.push_elem(&value, a[2])))
 }
 
 fn map_pop_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
-    let map = map_arg(rt, a[0])?;
+    let map = map_ref(rt, a[0])?;
     let mut value = Copied::zeroed(map.value_size());
     let result = map.pop_elem(&mut value);
     if result.is_ok() {
@@ -171,7 +201,7 @@ fn map_pop_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resul
 }
 
 fn map_peek_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
-    let map = map_arg(rt, a[0])?;
+    let map = map_ref(rt, a[0])?;
     if map.map_type() == ebee_maps::MapType::BloomFilter {
         // Bloom filters take the value to test as input.
         let mut value = read_exact(env, a[1], map.value_size())?;
