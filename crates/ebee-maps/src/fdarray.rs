@@ -99,6 +99,7 @@ impl MapArray {
         // SAFETY: `old` was taken out of the slot by this swap, so no new reader can reach it
         // and no one else retires it; readers pinned earlier are waited for.
         unsafe { guard.defer_destroy(old) };
+        crate::note_retired(&guard);
         Ok(true)
     }
 }

@@ -155,6 +155,27 @@ pub fn pin() -> Guard {
     Guard(crossbeam_epoch::pin())
 }
 
+/// Retirements between two hand-overs of a thread's retired elements to the collector.
+const FLUSH_EVERY: u32 = 64;
+
+/// Notes one retired (unlinked, deferred-destroy) element; every [`FLUSH_EVERY`] on a thread,
+/// hands them to the collector, so memory stays bounded however many updates programs make,
+/// at no cost to runs that retire nothing.
+pub(crate) fn note_retired(guard: &crossbeam_epoch::Guard) {
+    use std::cell::Cell;
+    thread_local! {
+        static RETIRED: Cell<u32> = const { Cell::new(0) };
+    }
+    let due = RETIRED.with(|count| {
+        let n = count.get() + 1;
+        count.set(if n >= FLUSH_EVERY { 0 } else { n });
+        n >= FLUSH_EVERY
+    });
+    if due {
+        guard.flush();
+    }
+}
+
 impl Guard {
     /// Hands the elements this thread retired (deleted or replaced) to the global collector
     /// and reclaims what no pinned run can still see. Call it at the end of each run: without

@@ -221,6 +221,7 @@ impl LpmTrie {
             let old = slot.swap(Owned::new(new), AcqRel, &guard);
             // SAFETY: `old` was just unlinked under the trie lock, by this thread only.
             unsafe { guard.defer_destroy(old) };
+            crate::note_retired(&guard);
             return Ok(());
         }
         check_add(&mut n_entries)?;
@@ -304,12 +305,15 @@ impl LpmTrie {
                 guard.defer_destroy(parent_ptr);
                 guard.defer_destroy(node_ptr);
             }
+            crate::note_retired(&guard);
+            crate::note_retired(&guard);
             return Ok(());
         }
         let child = if !c0.is_null() { c0 } else { c1 };
         trim.store(child, Release);
         // SAFETY: unlinked just now under the trie lock, by this thread.
         unsafe { guard.defer_destroy(node_ptr) };
+        crate::note_retired(&guard);
         Ok(())
     }
 

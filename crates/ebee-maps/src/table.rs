@@ -227,6 +227,7 @@ pub(crate) unsafe fn retire(node: &Node, guard: &epoch::Guard) {
     // SAFETY: the caller unlinked the node, so no new reader can reach it; readers that
     // already hold it were pinned before this call, and the collector waits for them.
     unsafe { guard.defer_destroy(shared) };
+    crate::note_retired(guard);
 }
 
 impl Drop for Table {

@@ -135,14 +135,6 @@ pub struct RunState {
     pub packet: Option<crate::packet::PacketState>,
 }
 
-impl Drop for RunState {
-    /// Hands what the run retired (deleted or replaced map elements) to the collector, so
-    /// memory stays bounded however many updates programs make.
-    fn drop(&mut self) {
-        self.guard.flush();
-    }
-}
-
 impl RunState {
     /// State for one run: pins the epoch.
     pub fn new(packet: Option<crate::packet::PacketState>) -> RunState {
