@@ -122,10 +122,10 @@ impl RingBuf {
         let hdr = self.data().wrapping_add(off);
         let wrapped = (off + len as usize).saturating_sub(self.size() as usize);
         if wrapped > 0 {
+            // The positions these ranges stand for are this reservation's (the second half)
+            // and consumed ones of the previous lap (the start): no one else touches them.
             // SAFETY: both ranges lie in the doubled data area and do not overlap
-            // (`wrapped < size`); the positions they stand for are this reservation's (the
-            // second half) and consumed ones of the previous lap (the start), which no
-            // producer or consumer touches now.
+            // (`wrapped < size`), and no producer or consumer uses them now.
             unsafe {
                 let start = self.data();
                 std::ptr::copy_nonoverlapping(start, start.add(self.size() as usize), wrapped);
@@ -216,11 +216,10 @@ impl RingBuf {
             }
             let size = u64::from(len & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT));
             if len & BPF_RINGBUF_DISCARD_BIT == 0 {
-                // SAFETY: the record was committed (acquire load of its header above) and
-                // lies in [off + 8, off + 8 + size) ⊂ the doubled data area; no producer
-                // writes it again before `consumer_pos` moves past it.
-                let sample =
-                    unsafe { std::slice::from_raw_parts(hdr.add(8).cast_const(), size as usize) };
+                let start = hdr.wrapping_add(8).cast_const();
+                // SAFETY: the record is committed (acquire load above), lies in the doubled
+                // data area, and is not rewritten before `consumer_pos` moves past it.
+                let sample = unsafe { std::slice::from_raw_parts(start, size as usize) };
                 f(sample);
                 n += 1;
             }
@@ -260,11 +259,11 @@ impl Drop for RingBuf {
 /// that is still alive. A verified program guarantees this for the pointers it passes.
 pub unsafe fn commit_raw(sample: *mut u8, flags: u64, discard: bool) {
     let hdr = sample.wrapping_sub(HDR as usize);
-    // SAFETY: (whole block) by the caller's guarantee `hdr` is the live, 8-aligned header of
-    // a reserved record; its `pg_off` word, less the kernel's data page and plus ours, gives
-    // the page distance to the block start (we derive that pointer from `hdr`, so it keeps
-    // the block's provenance), whose first word holds the address of the ring's `Shared`
-    // (exposed when stored), alive as long as the map.
+    // The header's `pg_off` word, less the kernel's data page and plus ours, gives the page
+    // distance to the block start (derived from `hdr`, so it keeps the block's provenance),
+    // whose first word holds the address of the ring's `Shared` (exposed when stored).
+    // SAFETY: by the caller's guarantee `hdr` is the live, 8-aligned header of a reserved
+    // record, so the block and its `Shared` are alive as long as the map.
     unsafe {
         let pg_off = AtomicU32::from_ptr(hdr.add(4).cast()).load(Relaxed) as usize;
         let block = hdr

@@ -151,10 +151,10 @@ impl HelperEnv<'_, '_> {
         if !in_stack {
             return None;
         }
-        // SAFETY: [addr, addr+len) lies inside the stack checked out for this run, which only
-        // this run uses and which outlives `self`. The program, the one other writer, is
-        // suspended in this helper call and can only resume through `&mut self` methods
-        // (`call_function`, `write`), which the borrow of `self` excludes while the slice lives.
+        // The program, the stack's one other writer, is suspended in this helper call and can
+        // only resume through `&mut self` methods (`call_function`, `write`).
+        // SAFETY: [addr, addr+len) lies in this run's stack, which outlives `self`; borrowing
+        // `self` excludes every writer while the slice lives.
         Some(unsafe { std::slice::from_raw_parts(addr as *const u8, len) })
     }
 
