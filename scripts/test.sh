@@ -3,7 +3,9 @@
 # clang-19 (compiles the C test programs), llvm-19 (llvm-objdump-19, the disassembly oracle),
 # libbpf-dev (the headers the C programs include), xdp-tools (real-world XDP objects).
 # Tests that load programs into the kernel (the oracle) need root or CAP_BPF; without bpf()
-# they print why and skip.
+# they print why and skip. They need no bpffs (the oracle never pins maps); the trace-helper
+# comparisons read the kernel's trace output from tracefs, which this script mounts when it
+# runs as root and /sys/kernel/tracing is not mounted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,11 @@ if [ ${#need[@]} -gt 0 ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ "$(id -u)" = 0 ] && [ ! -d /sys/kernel/tracing/instances ]; then
+    echo "mounting tracefs at /sys/kernel/tracing (the trace-helper tests read the kernel's output)"
+    mount -t tracefs tracefs /sys/kernel/tracing
 fi
 
 if [ ! -d ../shared/conformance ]; then

@@ -124,6 +124,24 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A tracefs file of a [`crate::TraceCapture`] could not be created, written or read.
+    ///
+    /// ```
+    /// let e = ebee_kernel::Error::Tracefs {
+    ///     path: "/sys/kernel/tracing/instances/x/trace".into(),
+    ///     source: std::io::Error::from_raw_os_error(2),
+    /// };
+    /// assert!(e.to_string().contains("instances/x/trace"));
+    /// ```
+    #[error("tracefs {}: {source}", path.display())]
+    Tracefs {
+        /// The file or directory.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+
     /// `BPF_PROG_TEST_RUN` returned `ENOSPC`: an output buffer was too small. The
     /// fields are the sizes the kernel reported; retry with at least these.
     ///

@@ -42,11 +42,11 @@
 //!   program sections renamed to `classifier...` in the section-name table and in
 //!   `.BTF.ext` (which names sections through the `.BTF` string table), by appending
 //!   the new tables at the end of the file; nothing else moves.
-//! * **Maps are never shared through bpffs.** Maps declared with
-//!   `LIBBPF_PIN_BY_NAME` (libxdp's are) would be pinned as `/sys/fs/bpf/<name>`
-//!   and reused by the next load; each load instead pins into its own
-//!   `/sys/fs/bpf/ebee-kernel-<pid>-<n>` directory, which is emptied and removed
-//!   right after loading, so every [`KernelObject`] starts from fresh maps.
+//! * **Maps are never pinned.** Maps declared with `LIBBPF_PIN_BY_NAME` (libxdp's
+//!   are) would be pinned as `/sys/fs/bpf/<name>` and reused by the next load, and
+//!   loading would fail where no bpffs is mounted. The private copy of the object has
+//!   its pinning stripped before aya parses it (module `unpin`), so every
+//!   [`KernelObject`] starts from fresh maps and nothing needs or touches bpffs.
 //! * **Ring buffers and perf event arrays use aya's mmap readers** (`RingBuf`,
 //!   `PerfEventArray`), which get the memory ordering of the producer/consumer
 //!   positions right.
@@ -62,14 +62,16 @@ mod error;
 mod events;
 mod maps;
 mod object;
-mod pin;
 mod sys;
+mod trace;
+mod unpin;
 
 pub use consts::{BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_SKB_CHECKSUM_COMPLETE};
 pub use error::{Error, Result};
 pub use events::PerfRecord;
 pub use maps::MapInfo;
 pub use object::{KernelObject, LoadOptions, ProgramInfo, TestRun, TestRunResult};
+pub use trace::TraceCapture;
 
 /// The number of possible CPUs (from `/sys/devices/system/cpu/possible`): the
 /// number of values in a per-CPU map's `bpf(2)` value buffer.

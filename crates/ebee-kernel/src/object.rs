@@ -188,18 +188,15 @@ impl KernelObject {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Self> {
-        let pins = crate::pin::PinDir::new();
         let mut loader = EbpfLoader::new();
         loader.allow_unsupported_maps();
-        loader.default_map_pin_directory(pins.path());
         for (name, value) in &opts.globals {
             loader.override_global(name.as_str(), value.as_slice(), true);
         }
-        let elf = crate::elf_fixup::rename_tc_sections(elf);
-        let loaded = loader.load(&elf);
-        // Unpin at once: the maps stay alive through their fds (see `crate::pin`).
-        drop(pins);
-        let mut ebpf = loaded.map_err(|e| Error::Object(chain(&e)))?;
+        // Nothing is pinned, so nothing touches bpffs (see `crate::unpin`).
+        let elf = crate::unpin::strip_pinning(elf);
+        let elf = crate::elf_fixup::rename_tc_sections(&elf);
+        let mut ebpf = loader.load(&elf).map_err(|e| Error::Object(chain(&e)))?;
 
         let mut names: Vec<String> = ebpf.programs().map(|(n, _)| n.to_owned()).collect();
         names.sort();

@@ -347,30 +347,44 @@ fn trace_printk_and_trace_vprintk() {
         (5, [0; 4], None),
         (6, [0xab, neg(-42), 9, 0], Some("ab    |-00042|+9%")),
     ];
+    let capture = ebee_kernel::TraceCapture::start().expect("tracefs for the kernel's trace");
     for (index, args, message) in cases {
         let before = pair.trace.messages().len();
         let w = [*index, args[0], args[1], args[2], args[3]];
         let out = pair.run("printk", &wide_packet(&w));
         let ret = words_of(&out)[7] as i64;
-        let traced = pair.trace.messages()[before..].to_vec();
+        let traced = pair.trace.texts()[before..].to_vec();
+        let kernel_traced = capture.take().expect("the kernel's trace output");
         match message {
             Some(text) => {
                 assert_eq!(traced, vec![text.to_string()], "format {index}");
+                assert_eq!(
+                    kernel_traced,
+                    vec![text.as_bytes().to_vec()],
+                    "format {index}"
+                );
                 assert_eq!(
                     ret,
                     text.len() as i64,
                     "format {index}: the kernel's return value is the length"
                 );
             }
-            None => assert_eq!((ret, traced.len()), (-22, 0), "format {index}"),
+            None => {
+                assert_eq!((ret, traced.len()), (-22, 0), "format {index}");
+                assert!(
+                    kernel_traced.is_empty(),
+                    "format {index}: {kernel_traced:?}"
+                );
+            }
         }
     }
     let before = pair.trace.messages().len();
     let out = pair.run("vprintk", &wide_packet(&[0, 1, neg(-2), 3, 4, 5]));
     assert_eq!(
-        pair.trace.messages()[before..],
+        pair.trace.texts()[before..],
         ["v: 1 -2 3 4 5 vp".to_string()]
     );
+    assert_eq!(capture.take().unwrap(), [b"v: 1 -2 3 4 5 vp".to_vec()]);
     assert_eq!(words_of(&out)[7], 16);
 }
 

@@ -63,7 +63,7 @@ impl Ebee {
     /// Runs helper `id` (6, 165 or 177) on `input` laid out as the C program does (snprintf
     /// gets `data_len` bytes of arguments, as trace_vprintk): r0, the 256-byte output buffer
     /// (0xAA-prefilled) and the trace messages.
-    fn printf(&self, id: u32, input: &PrintfIn<'_>) -> (i64, Vec<u8>, Vec<String>) {
+    fn printf(&self, id: u32, input: &PrintfIn<'_>) -> (i64, Vec<u8>, Vec<Vec<u8>>) {
         let before = self.trace.messages().len();
         let strs: Vec<u8> = input.strs.concat();
         let mut fmt = input.fmt.to_vec();

@@ -31,10 +31,10 @@
 //!   `%pus`), both neither count nor skip its text, as `bstr_printf` does, so later
 //!   conversions read misplaced argument bytes: in Linux partly stale per-CPU buffer
 //!   contents, in ebee zeros;
-//! - bytes that are not UTF-8 (from `%s`, `%c` or the format) reach the trace sink as U+FFFD.
 //!
 //! `tests/pure_helpers.rs` compares `snprintf` output and return values, and the printk
-//! helpers' return values, with Linux 6.18 for a few hundred format/argument/size cases.
+//! helpers' return values and printed text (read back from tracefs), with Linux 6.18 for a
+//! few hundred format/argument/size cases.
 
 mod printf;
 
@@ -109,7 +109,7 @@ fn printk(runtime: &Runtime, env: &HelperEnv<'_, '_>, fmt: &[u8], args: &[u64]) 
     match format(fmt, args, MAX_BPRINTF_BUF, env) {
         Ok((text, len)) => {
             let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
-            runtime.trace.trace(&String::from_utf8_lossy(&text[..end]));
+            runtime.trace.trace(&text[..end]);
             len as u64
         }
         Err(errno) => neg(errno),
