@@ -1,7 +1,7 @@
 //! Reading programs and memory from the command line's files and hex strings.
 
 use anyhow::{bail, Context, Result};
-use ebee_isa::Instruction;
+use ebee_isa::Validated;
 use std::path::Path;
 
 /// The ELF magic number.
@@ -20,7 +20,7 @@ pub fn is_elf(path: &Path) -> Result<bool> {
 }
 
 /// Reads a raw program: assembly (`.s`/`.asm`) or little-endian bytecode.
-pub fn read_program(path: &Path) -> Result<Vec<Instruction>> {
+pub fn read_program(path: &Path) -> Result<Validated> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     if matches!(path.extension().and_then(|e| e.to_str()), Some("s" | "asm")) {
         let text = String::from_utf8(bytes)
@@ -31,7 +31,7 @@ pub fn read_program(path: &Path) -> Result<Vec<Instruction>> {
 }
 
 /// Decodes and validates raw bytecode.
-pub fn decode(bytes: &[u8]) -> Result<Vec<Instruction>> {
+pub fn decode(bytes: &[u8]) -> Result<Validated> {
     Ok(ebee_isa::decode_program(&ebee_isa::slots_from_bytes(
         bytes,
     )?)?)

@@ -21,9 +21,14 @@ pub struct MapArgs {
     pub maps_out: Option<PathBuf>,
 }
 
-/// Loads the object at `path`.
+/// Loads the object at `path` with the default engine.
 pub fn load(path: &Path) -> Result<Object> {
-    Engine::new()
+    load_with(&Engine::new(), path)
+}
+
+/// Loads the object at `path` with `engine` (its budget, CPUs, trace sink).
+pub fn load_with(engine: &Engine, path: &Path) -> Result<Object> {
+    engine
         .load_file(path)
         .with_context(|| path.display().to_string())
 }

@@ -25,7 +25,9 @@
 use std::collections::HashMap;
 
 use crate::OPCODES;
-use crate::{decode_program, encode_program, Instruction, IsaError, Op, OpDef, Select, Shape};
+use crate::{
+    decode_program, encode_program, Instruction, IsaError, Op, OpDef, Select, Shape, Validated,
+};
 
 mod operand;
 
@@ -41,7 +43,7 @@ use operand::{imm32, is_label, memory, number, register};
 /// assert_eq!(program[1].off, 1);
 /// # Ok::<(), ebee_isa::IsaError>(())
 /// ```
-pub fn assemble(text: &str) -> Result<Vec<Instruction>, IsaError> {
+pub fn assemble(text: &str) -> Result<Validated, IsaError> {
     let mut labels: HashMap<&str, (usize, usize)> = HashMap::new();
     let mut statements: Vec<Statement> = Vec::new();
     let mut first_exit = None;

@@ -16,7 +16,7 @@
 //! directive is an error ("unknown directive"), as is a repeated section or text before the
 //! first section.
 
-use crate::{assemble, decode_program, slots_from_bytes, Instruction, IsaError};
+use crate::{assemble, decode_program, slots_from_bytes, IsaError, Validated};
 
 /// One parsed conformance test file.
 ///
@@ -143,7 +143,7 @@ impl ConformanceTest {
     /// The program under test, validated: the `-- raw` bytecode when present (the suite's
     /// runner prefers it), else the assembled `-- asm` text. Fails with
     /// [`IsaError::EmptyProgram`] when the file has neither.
-    pub fn program(&self) -> Result<Vec<Instruction>, IsaError> {
+    pub fn program(&self) -> Result<Validated, IsaError> {
         match (&self.raw, &self.asm) {
             (Some(raw), _) => decode_program(&slots_from_bytes(raw)?),
             (None, Some(asm)) => assemble(asm),

@@ -38,6 +38,11 @@ impl Instruction {
         }
     }
 
+    /// Slot index a function reference (`lddw` of `BPF_PSEUDO_FUNC`, a callback) names.
+    pub fn function_reference(&self) -> Option<i64> {
+        (self.op == Op::LddwFunc).then(|| self.pc as i64 + 1 + self.imm)
+    }
+
     /// Slot index a jump or local call goes to, if this is one.
     pub fn branch_target(&self) -> Option<i64> {
         let next = self.pc as i64 + 1;
@@ -67,6 +72,86 @@ impl Instruction {
         } else {
             vec![first]
         }
+    }
+}
+
+/// A validated program: every instruction decodes, its reserved fields are zero, its
+/// registers exist, nothing writes r10, every jump and local call lands on an instruction
+/// of the program (not inside an `lddw`), and the last instruction cannot fall off the end.
+///
+/// Only [`decode_program`], [`crate::assemble`] and [`Validated::new`] (which re-validates a
+/// hand-built list) make one, so code that runs a program can rely on these facts: the VM
+/// takes a `Validated`, never a bare `&[Instruction]`.
+///
+/// ```
+/// use ebee_isa::{assemble, Op, Validated};
+/// let program = assemble("mov %r0, 1\nexit")?;
+/// assert_eq!(program[0].op, Op::Mov64Imm); // derefs to [Instruction]
+///
+/// let mut insns = program.into_instructions();
+/// insns[0].op = Op::Ja;
+/// insns[0].off = 1000; // out of the program
+/// assert!(Validated::new(insns).is_err());
+/// # Ok::<(), ebee_isa::IsaError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Validated {
+    instructions: Vec<Instruction>,
+}
+
+impl Validated {
+    /// Validates a hand-built (or edited) instruction list: it must be exactly what decoding
+    /// its own encoding gives (consistent `pc`s, fields that fit their encoding) and pass
+    /// [`decode_program`]'s checks.
+    pub fn new(instructions: Vec<Instruction>) -> Result<Validated, IsaError> {
+        let decoded = decode_program(&encode_program(&instructions))?;
+        for (index, (given, valid)) in instructions.iter().zip(decoded.iter()).enumerate() {
+            if given != valid {
+                let reason = if given.pc != valid.pc {
+                    format!("is at slot {}", valid.pc)
+                } else {
+                    format!("does not survive encoding: {given:?} encodes as {valid:?}")
+                };
+                return Err(IsaError::Inconsistent {
+                    index,
+                    pc: given.pc,
+                    reason,
+                });
+            }
+        }
+        Ok(decoded)
+    }
+
+    /// The instructions.
+    pub fn instructions(&self) -> &[Instruction] {
+        &self.instructions
+    }
+
+    /// The instructions, to edit (and validate again with [`Validated::new`]).
+    pub fn into_instructions(self) -> Vec<Instruction> {
+        self.instructions
+    }
+
+    /// Number of 8-byte slots (an `lddw` fills two).
+    pub fn slots(&self) -> usize {
+        self.instructions
+            .last()
+            .map_or(0, |last| last.pc + last.slots())
+    }
+}
+
+impl<'a> IntoIterator for &'a Validated {
+    type Item = &'a Instruction;
+    type IntoIter = std::slice::Iter<'a, Instruction>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.instructions.iter()
+    }
+}
+
+impl std::ops::Deref for Validated {
+    type Target = [Instruction];
+    fn deref(&self) -> &[Instruction] {
+        &self.instructions
     }
 }
 
@@ -184,7 +269,9 @@ fn check_fields(slot: &Insn, def: &'static OpDef, pc: usize) -> Result<(), IsaEr
 /// Rejects, naming the instruction index: unknown opcodes, non-zero reserved fields, invalid
 /// registers, writes to r10, a truncated or malformed `lddw` pair, jumps and local calls out of
 /// the program or into the middle of an `lddw`, and a last instruction that falls off the end.
-pub fn decode_program(slots: &[Insn]) -> Result<Vec<Instruction>, IsaError> {
+/// (Function references are data until a program runs; [`Instruction::function_reference`]
+/// names their target, which the VM checks at load.)
+pub fn decode_program(slots: &[Insn]) -> Result<Validated, IsaError> {
     if slots.is_empty() {
         return Err(IsaError::EmptyProgram);
     }
@@ -244,7 +331,9 @@ pub fn decode_program(slots: &[Insn]) -> Result<Vec<Instruction>, IsaError> {
     if !matches!(last.def().shape, Shape::Exit | Shape::Ja | Shape::Ja32) {
         return Err(IsaError::FallsOffEnd { pc: last.pc });
     }
-    Ok(program)
+    Ok(Validated {
+        instructions: program,
+    })
 }
 
 #[cfg(test)]
@@ -252,7 +341,7 @@ mod tests {
     use super::*;
     use crate::{slots_from_bytes, slots_to_bytes};
 
-    fn decode(bytes: &[u8]) -> Result<Vec<Instruction>, IsaError> {
+    fn decode(bytes: &[u8]) -> Result<Validated, IsaError> {
         decode_program(&slots_from_bytes(bytes)?)
     }
 
@@ -322,6 +411,50 @@ mod tests {
             decode(&bad_reg).unwrap_err(),
             IsaError::InvalidRegister { pc: 0, reg: 11, .. }
         ));
+    }
+
+    /// Hand-built lists are validated like bytecode: what the VM relies on cannot be
+    /// skipped by building `Instruction`s directly.
+    #[test]
+    fn hand_built_lists_are_validated() {
+        let insn = |pc, op, dst, imm| Instruction {
+            pc,
+            op,
+            dst,
+            src: 0,
+            off: 0,
+            imm,
+        };
+        let exit = |pc| insn(pc, Op::Exit, 0, 0);
+        let far_jump = Instruction {
+            off: 1000,
+            ..insn(0, Op::Ja, 0, 0)
+        };
+        assert!(matches!(
+            Validated::new(vec![far_jump, exit(1)]),
+            Err(IsaError::JumpOutOfBounds { pc: 0, .. })
+        ));
+        let frame_pointer = insn(0, Op::Mov64Imm, 10, 0x1000);
+        let call = Instruction {
+            src: 1,
+            ..insn(1, Op::CallLocal, 0, 0)
+        };
+        assert!(matches!(
+            Validated::new(vec![frame_pointer, call, exit(2)]),
+            Err(IsaError::WritesFramePointer { pc: 0, .. })
+        ));
+        let wrong_pc = vec![insn(0, Op::Mov64Imm, 0, 1), exit(5)];
+        assert!(matches!(
+            Validated::new(wrong_pc),
+            Err(IsaError::Inconsistent { index: 1, .. })
+        ));
+        let wide_imm = vec![insn(0, Op::Mov64Imm, 0, 1 << 40), exit(1)];
+        assert!(matches!(
+            Validated::new(wide_imm),
+            Err(IsaError::Inconsistent { index: 0, .. })
+        ));
+        let good = vec![insn(0, Op::Mov64Imm, 0, -1), exit(1)];
+        assert_eq!(Validated::new(good.clone()).unwrap().instructions(), good);
     }
 
     #[test]

@@ -89,6 +89,18 @@ pub enum IsaError {
         /// Instruction index of the last instruction.
         pc: usize,
     },
+    /// A hand-built instruction list whose instructions do not describe themselves: a `pc`
+    /// that is not the slot the instruction occupies, a field that does not fit its encoding,
+    /// or an `op` whose row the fields contradict (see [`crate::Validated::new`]).
+    #[error("instruction {index} (pc {pc}): {reason}")]
+    Inconsistent {
+        /// Position in the list.
+        index: usize,
+        /// The `pc` the instruction claims.
+        pc: usize,
+        /// What does not match.
+        reason: String,
+    },
     /// Assembly text that does not assemble.
     #[error("line {line}: {message}")]
     Asm {

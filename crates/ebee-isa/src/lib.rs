@@ -55,15 +55,17 @@ pub mod disasm;
 mod error;
 mod insn;
 mod opcode;
+mod semantics;
 
 pub use asm::assemble;
 pub use conformance_data::ConformanceTest;
-pub use decode::{decode_program, encode_program, Instruction};
+pub use decode::{decode_program, encode_program, Instruction, Validated};
 pub use disasm::disassemble_conformance;
 pub use disasm::{disassemble_llvm, LlvmCpu, LlvmDisassembler, LlvmSection};
 pub use error::IsaError;
 pub use insn::{slots_from_bytes, slots_to_bytes, Insn, INSN_SIZE};
 pub use opcode::{rows_for_opcode, Op, OpDef, Select, Shape, OPCODES};
+pub use semantics::{AluOp, AtomicOp, ByteOrder, CallKind, Cond, Operand, Semantics, Width};
 
 /// Number of general-purpose registers (r0–r10).
 pub const NUM_REGS: usize = 11;

@@ -15,6 +15,7 @@
 //! offset as `+ 0x..`/`- 0x..`, `$t` a jump target, `$L` the 64-bit immediate of `lddw`. The
 //! templates are checked against `llvm-objdump-19` for every row (see `ebee-object`'s tests).
 
+use crate::semantics::{Operand, Semantics};
 use std::sync::OnceLock;
 
 /// Which instruction field tells apart the forms that share one opcode byte.
@@ -70,7 +71,7 @@ pub enum Shape {
 }
 
 /// One row of the opcode table.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OpDef {
     /// The operation, as the interpreter and verifier see it.
     pub op: Op,
@@ -84,6 +85,9 @@ pub struct OpDef {
     pub mnemonic: &'static str,
     /// Template in LLVM (`llvm-objdump`) syntax.
     pub llvm: &'static str,
+    /// What the form means: operation, condition, width, access size, signedness
+    /// (computed from the encoding by [`Semantics::of`]).
+    pub sem: Semantics,
 }
 
 impl OpDef {
@@ -93,19 +97,17 @@ impl OpDef {
         matches!(self.opcode & 0x07, 0x04 | 0x06) || (self.opcode == 0xc3)
     }
 
+    #[cfg(test)]
+    fn select_imm(&self) -> i32 {
+        match self.select {
+            Select::Imm(imm) => imm,
+            _ => 0,
+        }
+    }
+
     /// Access size in bytes for loads, stores and atomics; `None` for other instructions.
     pub fn access_size(&self) -> Option<u8> {
-        match self.shape {
-            Shape::Load | Shape::StoreImm | Shape::StoreReg | Shape::Atomic => {
-                Some(match self.opcode & 0x18 {
-                    0x00 => 4,
-                    0x08 => 2,
-                    0x10 => 1,
-                    _ => 8,
-                })
-            }
-            _ => None,
-        }
+        self.sem.access_size()
     }
 }
 
@@ -118,13 +120,28 @@ macro_rules! opcode_table {
         #[allow(missing_docs)]
         pub enum Op { $( $(#[$doc])* $variant, )* }
 
-        /// The opcode table, one row per instruction form, in [`Op`] order.
-        pub static OPCODES: &[OpDef] = &[
+        const TABLE: &[OpDef] = &[
             $( OpDef { op: Op::$variant, opcode: $opcode, select: $select, shape: Shape::$shape,
-                       mnemonic: $mnemonic, llvm: $llvm }, )*
+                       mnemonic: $mnemonic, llvm: $llvm, sem: Semantics::of($opcode, $select) }, )*
         ];
+
+        /// Invokes the macro `$callback` with the name of every [`Op`] variant, in table
+        /// order (`$callback! { Add64Imm, Add64Reg, … }`), so that a consumer can generate one
+        /// match arm per form, each with the form's [`Op::semantics`] as a constant.
+        ///
+        /// ```
+        /// macro_rules! count { ($($op:ident),*) => { [$(ebee_isa::Op::$op),*].len() } }
+        /// assert_eq!(ebee_isa::for_each_op!(count), ebee_isa::OPCODES.len());
+        /// ```
+        #[macro_export]
+        macro_rules! for_each_op {
+            ($callback:ident) => { $callback! { $($variant),* } };
+        }
     };
 }
+
+/// The opcode table, one row per instruction form, in [`Op`] order.
+pub static OPCODES: &[OpDef] = TABLE;
 
 use Select::{Imm, None as Any, Off, Src};
 
@@ -325,6 +342,28 @@ impl Op {
     pub fn def(self) -> &'static OpDef {
         &OPCODES[self as usize]
     }
+
+    /// This operation's [`Semantics`]; a `const fn`, so a match arm per [`Op`] (see
+    /// [`for_each_op!`](crate::for_each_op)) can hold it as a constant.
+    pub const fn semantics(self) -> Semantics {
+        TABLE[self as usize].sem
+    }
+
+    /// The load of `size` bytes (1, 2, 4 or 8) from memory, zero-extending or
+    /// sign-extending.
+    pub fn load(size: u8, sign_extend: bool) -> Option<Op> {
+        Op::find(Semantics::Load { size, sign_extend })
+    }
+
+    /// The store of `size` bytes from an immediate or a register.
+    pub fn store(size: u8, operand: Operand) -> Option<Op> {
+        Op::find(Semantics::Store { size, operand })
+    }
+
+    /// The form with these semantics (the first, for the few meanings two encodings share).
+    pub fn find(sem: Semantics) -> Option<Op> {
+        OPCODES.iter().find(|d| d.sem == sem).map(|d| d.op)
+    }
 }
 
 /// For each opcode byte, the rows of [`OPCODES`] that use it (built once from the table).
@@ -352,6 +391,82 @@ mod tests {
     fn table_is_in_op_order() {
         for (index, def) in OPCODES.iter().enumerate() {
             assert_eq!(def.op as usize, index, "{:?}", def.op);
+        }
+    }
+
+    #[test]
+    fn semantics_agree_with_the_mnemonics() {
+        use crate::semantics::*;
+        let size = |suffix: &str| match suffix {
+            "b" => 1,
+            "h" => 2,
+            "w" | "32" => 4,
+            "dw" | "" => 8,
+            other => panic!("size suffix {other}"),
+        };
+        for def in OPCODES {
+            let m = def.mnemonic;
+            let width = |w: Width| {
+                if m.ends_with("32") {
+                    w == Width::W32
+                } else {
+                    w == Width::W64
+                }
+            };
+            match def.sem {
+                Semantics::Alu {
+                    op,
+                    width: w,
+                    operand,
+                } => {
+                    let name = match op {
+                        AluOp::Movsx { bits } => format!("movsx{bits}"),
+                        other => format!("{other:?}").to_lowercase(),
+                    };
+                    assert!(m.starts_with(&name), "{m} is {op:?}");
+                    assert!(
+                        width(w) || matches!(op, AluOp::Movsx { .. }),
+                        "{m} is {w:?}"
+                    );
+                    let reg = matches!(def.shape, Shape::AluReg | Shape::MovSx);
+                    assert_eq!(operand == Operand::Reg, reg, "{m}");
+                }
+                Semantics::Jump {
+                    cond: Some(c),
+                    width: w,
+                    ..
+                } => {
+                    assert!(m.starts_with(&format!("j{c:?}").to_lowercase()), "{m}");
+                    assert!(width(w), "{m} is {w:?}");
+                }
+                Semantics::Load {
+                    size: s,
+                    sign_extend,
+                } => {
+                    let suffix = m.trim_start_matches("ldxs").trim_start_matches("ldx");
+                    assert_eq!(
+                        (s, sign_extend),
+                        (size(suffix), m.starts_with("ldxs")),
+                        "{m}"
+                    );
+                }
+                Semantics::Store { size: s, .. } => {
+                    let suffix = m.trim_start_matches("stx").trim_start_matches("st");
+                    assert_eq!(s, size(suffix), "{m}");
+                }
+                Semantics::Atomic { op, size: s, fetch } => {
+                    let verb = format!("{op:?}").to_lowercase();
+                    assert!(m.contains(&verb), "{m} is {op:?}");
+                    assert_eq!(s, if m.ends_with("32") { 4 } else { 8 }, "{m}");
+                    assert_eq!(
+                        fetch,
+                        def.select != Select::Imm(def.select_imm() & !1),
+                        "{m}"
+                    );
+                }
+                Semantics::Endian { bits, .. } => assert!(m.ends_with(&bits.to_string()), "{m}"),
+                _ => {}
+            }
         }
     }
 

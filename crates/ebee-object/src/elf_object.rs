@@ -65,7 +65,9 @@ impl CodeSection {
                 }
             }
         }
-        let mut program = decode_program(&slots).map_err(decode_error)?;
+        let mut program = decode_program(&slots)
+            .map_err(decode_error)?
+            .into_instructions();
         for (index, addend) in addends {
             if let Ok(at) = program.binary_search_by_key(&index, |insn| insn.pc) {
                 program[at].imm = addend.into();

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use ebee_isa::{encode_program, slots_to_bytes, Instruction, Op};
+use ebee_isa::{encode_program, slots_to_bytes, Instruction, Op, Validated};
 
 use crate::ProgramKind;
 
@@ -25,7 +25,7 @@ pub struct LinkedProgram {
     /// The part of the section name after the kind.
     pub attach_target: Option<String>,
     /// The linked, validated instructions.
-    pub instructions: Vec<Instruction>,
+    pub instructions: Validated,
     /// The functions in the linked code, by position: the program first, then the appended
     /// subprograms.
     pub functions: Vec<FunctionInfo>,

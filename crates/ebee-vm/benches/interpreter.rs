@@ -128,20 +128,6 @@ fn bench_program(c: &mut Criterion, name: &str, asm: &str, native: fn(&[u8]) -> 
                 .mul_f64(iters as f64 / (runs * per_run) as f64)
         })
     });
-    group.bench_function("unchecked, ns per instruction", |b| {
-        b.iter_custom(|iters| {
-            let runs = iters.div_ceil(per_run).max(1);
-            let start = Instant::now();
-            for _ in 0..runs {
-                // SAFETY: the benchmark programs only read [r1, r1 + r2), the registered
-                // input region (checked above by the successful checked run on equal input).
-                black_box(unsafe { program.run_unchecked(&memory, &[addr, len]) }.unwrap());
-            }
-            start
-                .elapsed()
-                .mul_f64(iters as f64 / (runs * per_run) as f64)
-        })
-    });
     group.bench_function("native Rust, ns per input byte", |b| {
         b.iter_custom(|iters| {
             let runs = iters.div_ceil(INPUT_LEN as u64).max(1);

@@ -8,7 +8,7 @@
 
 use crate::error::VmError;
 use crate::program::Slot;
-use ebee_isa::Op;
+use ebee_isa::{Op, Semantics};
 
 /// One access a program makes to its context, in UAPI terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,55 +51,30 @@ pub trait ContextLayout: Send + Sync {
     fn translate(&self, access: CtxAccess) -> Result<HostField, String>;
 }
 
-fn load_op(size: u8) -> Option<Op> {
-    Some(match size {
-        1 => Op::Ldxb,
-        2 => Op::Ldxh,
-        4 => Op::Ldxw,
-        8 => Op::Ldxdw,
-        _ => return None,
-    })
-}
-
-fn store_op(size: u8, from_reg: bool) -> Option<Op> {
-    Some(match (size, from_reg) {
-        (1, true) => Op::Stxb,
-        (2, true) => Op::Stxh,
-        (4, true) => Op::Stxw,
-        (8, true) => Op::Stxdw,
-        (1, false) => Op::Stb,
-        (2, false) => Op::Sth,
-        (4, false) => Op::Stw,
-        (8, false) => Op::Stdw,
-        _ => return None,
-    })
-}
-
 /// Rewrites the context access in `slot` (found by the data-flow analysis) to the host layout.
 pub(crate) fn rewrite(
     layout: &dyn ContextLayout,
     pc: usize,
     slot: &mut Slot,
 ) -> Result<(), VmError> {
-    let def = slot.op.def();
-    let size = def.access_size().unwrap_or(0);
-    let write = !matches!(def.shape, ebee_isa::Shape::Load);
-    let signed = matches!(slot.op, Op::Ldxsb | Op::Ldxsh | Op::Ldxsw);
     let bad = |reason: String| VmError::BadContextAccess { pc, reason };
-    if signed {
-        return Err(bad("sign-extending load from the context".to_string()));
-    }
+    let (size, write, store_operand) = match slot.op.def().sem {
+        Semantics::Load {
+            sign_extend: true, ..
+        } => return Err(bad("sign-extending load from the context".to_string())),
+        Semantics::Load { size, .. } => (size, false, None),
+        Semantics::Store { size, operand } => (size, true, Some(operand)),
+        other => return Err(bad(format!("{other:?} on the context"))),
+    };
     let access = CtxAccess {
         offset: slot.off,
         size,
         write,
     };
     let host = layout.translate(access).map_err(bad)?;
-    let from_reg = def.shape == ebee_isa::Shape::StoreReg;
-    let op = if write {
-        store_op(host.size, from_reg)
-    } else {
-        load_op(host.size)
+    let op = match store_operand {
+        Some(operand) => Op::store(host.size, operand),
+        None => Op::load(host.size, false),
     };
     slot.op =
         op.ok_or_else(|| bad(format!("host field size {} is not 1, 2, 4 or 8", host.size)))?;

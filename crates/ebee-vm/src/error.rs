@@ -20,6 +20,56 @@ impl std::fmt::Display for Access {
     }
 }
 
+/// A memory access outside every region the run may touch (checked mode), by the program
+/// itself ([`VmError::OutOfBounds`]) or by a helper on its behalf ([`HelperError::Fault`]).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("out-of-bounds {access} of {size} bytes at {addr:#x}; {nearest}")]
+pub struct Fault {
+    /// Read or write.
+    pub access: Access,
+    /// Address accessed.
+    pub addr: u64,
+    /// Access size in bytes.
+    pub size: u64,
+    /// Description of the nearest region, or that there is none.
+    pub nearest: String,
+}
+
+/// Why a helper stopped the run. Its text never repeats the instruction, which
+/// [`VmError::Helper`] names.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum HelperError {
+    /// A memory access the helper made for the program (reading a key, writing a buffer)
+    /// is outside the program's memory.
+    #[error("{0}")]
+    Fault(Fault),
+    /// A callback the helper called (`bpf_loop`, `bpf_for_each_map_elem`) failed; the error
+    /// names the callback's own instruction.
+    #[error("in a callback: {0}")]
+    Callback(Box<VmError>),
+    /// Anything else, in words.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<Fault> for HelperError {
+    fn from(fault: Fault) -> Self {
+        HelperError::Fault(fault)
+    }
+}
+
+impl From<String> for HelperError {
+    fn from(message: String) -> Self {
+        HelperError::Failed(message)
+    }
+}
+
+impl From<&str> for HelperError {
+    fn from(message: &str) -> Self {
+        HelperError::Failed(message.to_string())
+    }
+}
+
 /// Why a program could not be loaded or did not run to completion. Every variant names the
 /// instruction index (`pc`) it concerns.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -27,6 +77,7 @@ pub enum VmError {
     /// The bytecode did not decode or validate.
     #[error(transparent)]
     Isa(#[from] ebee_isa::IsaError),
+
     /// An `lddw` still refers to a map, BTF id or function that only an object loader resolves.
     #[error("instruction {pc}: unresolved {what} reference in lddw (load the program from its object file)")]
     UnresolvedReference {
@@ -68,18 +119,12 @@ pub enum VmError {
         reason: String,
     },
     /// A checked-mode memory access outside every registered region.
-    #[error("instruction {pc}: out-of-bounds {access} of {size} bytes at {addr:#x}; {nearest}")]
+    #[error("instruction {pc}: {fault}")]
     OutOfBounds {
         /// Instruction index.
         pc: usize,
-        /// Read or write.
-        access: Access,
-        /// Address accessed.
-        addr: u64,
-        /// Access size in bytes.
-        size: u64,
-        /// Description of the nearest region, or that there is none.
-        nearest: String,
+        /// The access.
+        fault: Fault,
     },
     /// An atomic operation on an address that is not naturally aligned.
     #[error("instruction {pc}: misaligned {size}-byte atomic access at {addr:#x}")]
@@ -107,8 +152,8 @@ pub enum VmError {
         /// The budget.
         budget: u64,
     },
-    /// A helper reported an error.
-    #[error("instruction {pc}: helper {name} (id {id}) failed: {message}")]
+    /// A helper stopped the run.
+    #[error("instruction {pc}: helper {name} (id {id}): {error}")]
     Helper {
         /// Instruction index of the call.
         pc: usize,
@@ -117,6 +162,6 @@ pub enum VmError {
         /// Helper name.
         name: String,
         /// What went wrong.
-        message: String,
+        error: HelperError,
     },
 }

@@ -13,7 +13,7 @@
 //! use ebee_vm::{Helpers, Memory, Vm};
 //! // ldxw %r0, [%r1+0]; exit
 //! let bytes = [0x61, 0x10, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
-//! let program = Vm::new(Helpers::basic()).load_bytes(&bytes)?;
+//! let program = Vm::new(Helpers::new()).load_bytes(&bytes)?;
 //! let mut input = 0x1234u32.to_le_bytes().to_vec();
 //! let mut memory = Memory::new();
 //! let addr = memory.add_mut("input", &mut input);
@@ -25,16 +25,19 @@
 
 mod ctx;
 mod dataflow;
+mod env;
 mod error;
 mod helpers;
 mod interp;
 mod memory;
+mod ops;
 mod program;
 mod stack;
 
 pub use ctx::{ContextLayout, CtxAccess, HostField};
-pub use error::{Access, VmError};
-pub use helpers::{Helper, HelperEnv, HelperFn, Helpers, MAX_TAIL_CALLS};
+pub use env::{HelperEnv, MAX_TAIL_CALLS};
+pub use error::{Access, Fault, HelperError, VmError};
+pub use helpers::{Helper, HelperClosure, HelperFn, HelperImpl, Helpers, ALL_ARGS};
 pub use interp::Outcome;
 pub use memory::{Memory, Region};
 pub use program::{Program, Vm, DEFAULT_BUDGET};

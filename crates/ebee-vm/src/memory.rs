@@ -1,6 +1,6 @@
 //! Memory regions a program may touch, and the bounds checks of checked mode.
 
-use crate::error::{Access, VmError};
+use crate::error::{Access, Fault};
 use std::any::Any;
 use std::marker::PhantomData;
 
@@ -21,7 +21,10 @@ impl Region {
     /// True when `[addr, addr + size)` lies inside this region.
     #[inline(always)]
     pub fn contains(&self, addr: u64, size: u64) -> bool {
-        addr >= self.start && addr.wrapping_sub(self.start) + size <= self.len
+        addr >= self.start
+            && (addr - self.start)
+                .checked_add(size)
+                .is_some_and(|end| end <= self.len)
     }
 
     /// Distance in bytes from `addr` to the closest byte of this region.
@@ -68,13 +71,14 @@ impl<'a> Memory<'a> {
 
     /// Registers writable memory; returns its address, as a program sees it.
     pub fn add_mut(&mut self, name: &'static str, mem: &'a mut [u8]) -> u64 {
-        let start = mem.as_mut_ptr() as u64;
+        // Programs turn addresses back into pointers: expose this one's provenance.
+        let start = mem.as_mut_ptr().expose_provenance() as u64;
         self.push(name, start, mem.len(), true)
     }
 
     /// Registers read-only memory; returns its address.
     pub fn add(&mut self, name: &'static str, mem: &'a [u8]) -> u64 {
-        let start = mem.as_ptr() as u64;
+        let start = mem.as_ptr().expose_provenance() as u64;
         self.push(name, start, mem.len(), false)
     }
 
@@ -83,8 +87,10 @@ impl<'a> Memory<'a> {
     ///
     /// # Safety
     /// `[start, start + len)` must stay allocated, and not be moved, for as long as this
-    /// `Memory` is used to run programs; if `writable`, nothing may hold a Rust reference to
-    /// it while a program runs.
+    /// `Memory` is used to run programs; its pointer's provenance must have been exposed
+    /// (`pointer.expose_provenance()`, or an `as` cast to an integer) from a pointer allowed
+    /// to write it if `writable`; and if `writable`, nothing may hold a Rust reference to it
+    /// while a program runs.
     pub unsafe fn add_raw(
         &mut self,
         name: &'static str,
@@ -128,30 +134,47 @@ impl<'a> Memory<'a> {
         self.host_state
     }
 
+    /// The same regions and CPU with `state` attached instead, for one run: lets a runner
+    /// that owns per-run state (e.g. the `ebee` crate's) run a program over memory its caller
+    /// registered. The copy borrows `self`; like every `Memory` it stays on its thread (a
+    /// `Memory` is neither `Send` nor `Sync`), so runs over the two never overlap.
+    ///
+    /// ```
+    /// use ebee_vm::Memory;
+    /// let mut input = [0u8; 4];
+    /// let mut memory = Memory::new();
+    /// memory.add_mut("input", &mut input);
+    /// let state = 7u32;
+    /// let run = memory.with_host_state(&state);
+    /// assert_eq!(run.regions(), memory.regions());
+    /// assert_eq!(run.host_state().and_then(|s| s.downcast_ref::<u32>()), Some(&7));
+    /// ```
+    pub fn with_host_state<'s>(&'s self, state: &'s dyn Any) -> Memory<'s> {
+        Memory {
+            regions: self.regions.clone(),
+            cpu: self.cpu,
+            host_state: Some(state),
+            _borrows: PhantomData,
+        }
+    }
+
     /// The registered regions, in registration order.
     pub fn regions(&self) -> &[Region] {
         &self.regions
     }
 
     /// Checks that `[addr, addr + size)` lies in one region that allows `access`.
-    pub fn check(&self, pc: usize, addr: u64, size: u64, access: Access) -> Result<(), VmError> {
+    pub fn check(&self, addr: u64, size: u64, access: Access) -> Result<(), Fault> {
         let allowed = |r: &Region| r.contains(addr, size) && (access == Access::Read || r.writable);
         if self.regions.iter().any(allowed) {
             return Ok(());
         }
-        Err(self.fault(pc, addr, size, access, &[]))
+        Err(self.fault(addr, size, access, &[]))
     }
 
-    /// The error for a faulting access, naming the nearest region (among the registered ones
-    /// and `extra`, e.g. the stack).
-    pub(crate) fn fault(
-        &self,
-        pc: usize,
-        addr: u64,
-        size: u64,
-        access: Access,
-        extra: &[Region],
-    ) -> VmError {
+    /// The fault of an access outside the run's memory, naming the nearest region (among the
+    /// registered ones and `extra`, e.g. the stack).
+    pub(crate) fn fault(&self, addr: u64, size: u64, access: Access, extra: &[Region]) -> Fault {
         let nearest = self
             .regions
             .iter()
@@ -177,8 +200,7 @@ impl<'a> Memory<'a> {
                 )
             })
             .unwrap_or_else(|| "no memory regions are registered".to_string());
-        VmError::OutOfBounds {
-            pc,
+        Fault {
             access,
             addr,
             size,

@@ -1,9 +1,9 @@
-//! Loading: validated instructions → a [`Program`] ready to run.
+//! Loading: a validated program → a [`Program`] ready to run.
 
 use crate::ctx::ContextLayout;
 use crate::error::VmError;
-use crate::helpers::Helpers;
-use ebee_isa::{Instruction, Op};
+use crate::helpers::{Helper, Helpers};
+use ebee_isa::{CallKind, Op, Semantics, Validated};
 use std::sync::Arc;
 
 /// Default instruction budget per run: enough for any realistic program, small enough to stop
@@ -13,10 +13,6 @@ pub const DEFAULT_BUDGET: u64 = 1 << 28;
 /// High bits of the value a function reference loads: tag | first slot of the function.
 const FUNCTION_TAG: u64 = 0xfcb0_0000_0000_0000;
 
-fn program_slots(program: &[Instruction]) -> usize {
-    program.last().map_or(0, |last| last.pc + last.slots())
-}
-
 /// One executable slot: the interpreter's compact form of an instruction.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Slot {
@@ -24,7 +20,8 @@ pub(crate) struct Slot {
     pub dst: u8,
     pub src: u8,
     pub off: i16,
-    /// Sign-extended imm32, or the whole imm64 of `lddw`.
+    /// Sign-extended imm32, or the whole imm64 of `lddw`; for a helper call, the index of the
+    /// helper in [`Program::helpers`].
     pub imm: i64,
 }
 
@@ -38,7 +35,7 @@ pub(crate) struct Slot {
 ///     0x07, 0x00, 0, 0, 2, 0, 0, 0, // add %r0, 2
 ///     0x95, 0x00, 0, 0, 0, 0, 0, 0, // exit
 /// ];
-/// let program = Vm::new(Helpers::basic()).load_bytes(&bytes)?;
+/// let program = Vm::new(Helpers::new()).load_bytes(&bytes)?;
 /// assert_eq!(program.run(&Memory::new(), &[])?, 7);
 /// # Ok::<(), ebee_vm::VmError>(())
 /// ```
@@ -69,13 +66,14 @@ impl Vm {
         self.load(&ebee_isa::decode_program(&slots)?)
     }
 
-    /// Loads validated instructions (from [`ebee_isa::decode_program`] or the assembler).
+    /// Loads a validated program (from [`ebee_isa::decode_program`], the assembler, or
+    /// [`Validated::new`]).
     ///
     /// Refuses, naming the instruction: calls to helpers that are not registered, kfunc calls,
     /// `lddw` pseudo references that only an object loader can resolve, and reads of registers
     /// that may be uninitialized.
-    pub fn load(&self, program: &[Instruction]) -> Result<Program, VmError> {
-        self.load_with_context(program, None)
+    pub fn load(&self, program: &Validated) -> Result<Program, VmError> {
+        self.load_program(program, None)
     }
 
     /// As [`Vm::load`], for a program whose r1 at entry is a context described by `context`:
@@ -83,36 +81,22 @@ impl Vm {
     /// accesses the layout refuses (or through a modified context pointer) fail the load.
     pub fn load_with_context(
         &self,
-        program: &[Instruction],
+        program: &Validated,
+        context: &dyn ContextLayout,
+    ) -> Result<Program, VmError> {
+        self.load_program(program, Some(context))
+    }
+
+    fn load_program(
+        &self,
+        program: &Validated,
         context: Option<&dyn ContextLayout>,
     ) -> Result<Program, VmError> {
-        let facts = crate::dataflow::analyze(program, context.is_some())?;
-        let mut code = Vec::with_capacity(program.len() * 2);
+        let facts = crate::dataflow::analyze(program, context.is_some(), &self.helpers)?;
+        let mut code = Vec::with_capacity(program.slots());
         let mut function_entries = Vec::new();
-        for insn in program {
-            let unresolved = match insn.op {
-                Op::LddwMapFd => Some("map fd"),
-                Op::LddwMapValue => Some("map value"),
-                Op::LddwBtfId => Some("BTF id"),
-                Op::LddwMapIdx => Some("map index"),
-                Op::LddwMapIdxValue => Some("map index value"),
-                _ => None,
-            };
-            if let Some(what) = unresolved {
-                return Err(VmError::UnresolvedReference { pc: insn.pc, what });
-            }
-            if insn.op == Op::CallHelper && self.helpers.get(insn.imm as u32).is_none() {
-                return Err(VmError::UnknownHelper {
-                    pc: insn.pc,
-                    id: insn.imm,
-                });
-            }
-            if insn.op == Op::CallKfunc {
-                return Err(VmError::KfuncUnsupported {
-                    pc: insn.pc,
-                    btf_id: insn.imm,
-                });
-            }
+        let mut helpers: Vec<Helper> = Vec::new();
+        for insn in program.iter() {
             let mut slot = Slot {
                 op: insn.op,
                 dst: insn.dst,
@@ -120,19 +104,56 @@ impl Vm {
                 off: insn.off,
                 imm: insn.imm,
             };
-            if insn.op == Op::LddwFunc {
-                // A function reference (BPF_PSEUDO_FUNC): imm is relative, as for calls.
-                let target = insn.pc as i64 + 1 + insn.imm;
-                if target < 0 || target as usize >= program_slots(program) {
-                    return Err(VmError::Isa(ebee_isa::IsaError::JumpOutOfBounds {
-                        pc: insn.pc,
-                        target,
-                        len: program_slots(program),
-                    }));
+            match insn.def().sem {
+                Semantics::LoadImm64 { pseudo: 0 } => {}
+                Semantics::LoadImm64 { .. } if insn.op == Op::LddwFunc => {
+                    // A function reference (BPF_PSEUDO_FUNC): it must name an instruction.
+                    let target = insn.function_reference().expect("a function reference");
+                    let starts = |t: i64| program.binary_search_by_key(&t, |i| i.pc as i64).is_ok();
+                    if !starts(target) {
+                        return Err(VmError::Isa(ebee_isa::IsaError::JumpOutOfBounds {
+                            pc: insn.pc,
+                            target,
+                            len: program.slots(),
+                        }));
+                    }
+                    function_entries.push(target as usize);
+                    slot.op = Op::Lddw;
+                    slot.imm = (FUNCTION_TAG | target as u64) as i64;
                 }
-                function_entries.push(target as usize);
-                slot.op = Op::Lddw;
-                slot.imm = (FUNCTION_TAG | target as u64) as i64;
+                Semantics::LoadImm64 { .. } => {
+                    let what = match insn.op {
+                        Op::LddwMapFd => "map fd",
+                        Op::LddwMapValue => "map value",
+                        Op::LddwBtfId => "BTF id",
+                        Op::LddwMapIdx => "map index",
+                        _ => "map index value",
+                    };
+                    return Err(VmError::UnresolvedReference { pc: insn.pc, what });
+                }
+                Semantics::Call(CallKind::Helper) => {
+                    let helper =
+                        self.helpers
+                            .get(insn.imm as u32)
+                            .ok_or(VmError::UnknownHelper {
+                                pc: insn.pc,
+                                id: insn.imm,
+                            })?;
+                    slot.imm = match helpers.iter().position(|h| h.id == helper.id) {
+                        Some(index) => index as i64,
+                        None => {
+                            helpers.push(helper.clone());
+                            helpers.len() as i64 - 1
+                        }
+                    };
+                }
+                Semantics::Call(CallKind::Kfunc) => {
+                    return Err(VmError::KfuncUnsupported {
+                        pc: insn.pc,
+                        btf_id: insn.imm,
+                    });
+                }
+                _ => {}
             }
             // `lddw` fills two slots; validation guarantees nothing jumps to the second.
             code.extend(std::iter::repeat_n(slot, insn.slots()));
@@ -147,19 +168,27 @@ impl Vm {
         Ok(Program {
             function_entries,
             code: code.into_boxed_slice(),
-            helpers: self.helpers.clone(),
+            helpers: helpers.into_boxed_slice(),
+            registry: self.helpers.clone(),
             budget: self.budget,
         })
     }
 }
 
 /// A loaded program. `Send + Sync`: run it from many threads at once.
+///
+/// It holds its code, the helpers its calls resolved to and the registry `callx` looks ids
+/// up in; nothing of the host that runs it (that comes with each run, see
+/// [`crate::Memory::set_host_state`]).
 #[derive(Clone, Debug)]
 pub struct Program {
     pub(crate) code: Box<[Slot]>,
     /// Slots that function references (`lddw` of BPF_PSEUDO_FUNC) point to.
     function_entries: Vec<usize>,
-    pub(crate) helpers: Arc<Helpers>,
+    /// The helpers the program calls, indexed by the `imm` of its call slots.
+    pub(crate) helpers: Box<[Helper]>,
+    /// Every registered helper, for `callx`.
+    pub(crate) registry: Arc<Helpers>,
     pub(crate) budget: u64,
 }
 
@@ -169,16 +198,21 @@ impl Program {
         self.code.len()
     }
 
+    /// Always false: a loaded program has at least one instruction.
+    pub fn is_empty(&self) -> bool {
+        self.code.is_empty()
+    }
+
+    /// The instruction budget of one run.
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+
     /// The first slot of the function a function-reference value names, if it is one of this
     /// program's callbacks.
     pub(crate) fn function_entry(&self, value: u64) -> Option<usize> {
         let slot = usize::try_from(value ^ FUNCTION_TAG).ok()?;
         (value & FUNCTION_TAG == FUNCTION_TAG && self.function_entries.binary_search(&slot).is_ok())
             .then_some(slot)
-    }
-
-    /// Always false: a loaded program has at least one instruction.
-    pub fn is_empty(&self) -> bool {
-        self.code.is_empty()
     }
 }

@@ -1,10 +1,17 @@
 //! Checked mode, the instruction budget, call frames and helpers, on small assembled programs.
 
-use ebee_vm::{Access, Helpers, Memory, Vm, VmError};
+use ebee_vm::{Access, Fault, HelperError, Helpers, Memory, Vm, VmError};
+
+/// Helper 5 (`ktime_get_ns` in the kernel), returning 0: enough for the programs here.
+fn test_helpers() -> Helpers {
+    let mut helpers = Helpers::new();
+    helpers.register(5, "ktime_get_ns", |_, _| Ok(0));
+    helpers
+}
 
 fn load(asm: &str) -> ebee_vm::Program {
     let program = ebee_isa::assemble(asm).expect("assembles");
-    Vm::new(Helpers::basic()).load(&program).expect("loads")
+    Vm::new(test_helpers()).load(&program).expect("loads")
 }
 
 #[test]
@@ -16,10 +23,13 @@ fn out_of_bounds_read_names_instruction_address_and_nearest_region() {
     let err = program.run(&memory, &[addr]).unwrap_err();
     let VmError::OutOfBounds {
         pc,
-        access,
-        addr: bad,
-        size,
-        ref nearest,
+        fault:
+            Fault {
+                access,
+                addr: bad,
+                size,
+                ref nearest,
+            },
     } = err
     else {
         panic!("unexpected {err}");
@@ -44,7 +54,10 @@ fn stores_to_read_only_memory_and_below_the_frame_are_refused() {
         matches!(
             err,
             VmError::OutOfBounds {
-                access: Access::Write,
+                fault: Fault {
+                    access: Access::Write,
+                    ..
+                },
                 ..
             }
         ),
@@ -62,8 +75,10 @@ fn wild_pointers_are_errors_not_faults() {
             err,
             VmError::OutOfBounds {
                 pc: 2,
-                addr: 0xdeadbeef00,
-                ..
+                fault: Fault {
+                    addr: 0xdeadbeef00,
+                    ..
+                },
             }
         ),
         "{err}"
@@ -137,7 +152,7 @@ fn registered_helpers_read_program_memory_with_checks() {
 
 #[test]
 fn unknown_helpers_and_unresolved_maps_are_refused_at_load() {
-    let vm = Vm::new(Helpers::basic());
+    let vm = Vm::new(test_helpers());
     let err = vm
         .load(&ebee_isa::assemble("call 9999\nexit").unwrap())
         .unwrap_err();
@@ -243,14 +258,11 @@ fn helpers_call_back_into_the_program() {
         }
         Ok(sum)
     });
-    // lddw with src = 4 (BPF_PSEUDO_FUNC) pointing at `cb`: r2 = &cb.
-    let mut program = ebee_isa::assemble(
+    let program = with_function_reference(
         "mov %r1, 4\nlddw %r2, 0\nmov %r3, 10\ncall 181\nexit\ncb:\nmov %r0, %r1\nadd %r0, %r2\nexit",
-    )
-    .unwrap();
-    program[1].op = ebee_isa::Op::LddwFunc;
-    program[1].src = 4;
-    program[1].imm = 4; // slot 1 + 1 + 4 = slot 6, the callback
+        1,
+        6,
+    );
     let program = Vm::new(helpers).load(&program).unwrap();
     // (0+10) + (1+10) + (2+10) + (3+10)
     assert_eq!(program.run(&Memory::new(), &[]).unwrap(), 46);
@@ -283,4 +295,77 @@ fn helpers_refuse_huge_lengths_before_allocating() {
         .unwrap();
     let err = program.run(&Memory::new(), &[]).unwrap_err();
     assert!(matches!(err, VmError::Helper { id: 1, .. }), "{err}");
+}
+
+/// `asm` with its instruction `index` (an `lddw`) turned into a function reference
+/// (BPF_PSEUDO_FUNC) to slot `target`, as an object loader makes them.
+fn with_function_reference(asm: &str, index: usize, target: i64) -> ebee_isa::Validated {
+    let mut insns = ebee_isa::assemble(asm).unwrap().into_instructions();
+    let insn = &mut insns[index];
+    insn.op = ebee_isa::Op::LddwFunc;
+    insn.src = 4;
+    insn.imm = target - insn.pc as i64 - 1;
+    ebee_isa::Validated::new(insns).unwrap()
+}
+
+/// Regression: a helper's memory fault used to name instruction 0 inside a message about
+/// the call's instruction, and callback errors were flattened into text.
+#[test]
+fn helper_errors_name_the_call_and_keep_their_structure() {
+    let mut helpers = Helpers::new();
+    helpers.register(1000, "read8", |env, args| {
+        env.read(args[0], 8).map(|v| v[0] as u64)
+    });
+    helpers.register(181, "loop", |env, args| env.call_function(args[1], [0; 5]));
+    let vm = Vm::new(helpers);
+    let program = vm
+        .load(&ebee_isa::assemble("mov %r0, 0\nmov %r1, 0\nmov %r2, 0\ncall 1000\nexit").unwrap())
+        .unwrap();
+    let err = program.run(&Memory::new(), &[]).unwrap_err();
+    let VmError::Helper {
+        pc: 3,
+        id: 1000,
+        error: HelperError::Fault(Fault {
+            addr: 0, size: 8, ..
+        }),
+        ..
+    } = &err
+    else {
+        panic!("unexpected {err:?}");
+    };
+    let text = err.to_string();
+    assert!(
+        text.starts_with("instruction 3: helper read8 (id 1000): out-of-bounds read"),
+        "{text}"
+    );
+    assert_eq!(text.matches("instruction").count(), 1, "{text}");
+
+    // A callback that faults at its own instruction 6.
+    let program = with_function_reference(
+        "mov %r1, 1\nlddw %r2, 0\nmov %r3, 0\ncall 181\nexit\ncb:\nldxdw %r0, [%r1+0]\nexit",
+        1,
+        6,
+    );
+    let err = vm
+        .load(&program)
+        .unwrap()
+        .run(&Memory::new(), &[])
+        .unwrap_err();
+    let VmError::Helper {
+        pc: 4,
+        error: HelperError::Callback(inner),
+        ..
+    } = &err
+    else {
+        panic!("unexpected {err:?}");
+    };
+    assert!(
+        matches!(**inner, VmError::OutOfBounds { pc: 6, .. }),
+        "{inner:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("in a callback: instruction 6: out-of-bounds"),
+        "{err}"
+    );
 }

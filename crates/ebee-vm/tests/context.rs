@@ -51,7 +51,7 @@ out:
 exit";
     let program = ebee_isa::assemble(asm).unwrap();
     let program = Vm::new(Helpers::new())
-        .load_with_context(&program, Some(&PacketCtx))
+        .load_with_context(&program, &PacketCtx)
         .unwrap();
     let mut packet = vec![0xaa, 0x42, 0xbb];
     let mut ctx = host_ctx(&mut packet);
@@ -67,13 +67,11 @@ exit";
 fn accesses_the_layout_refuses_fail_the_load() {
     let vm = Vm::new(Helpers::new());
     let program = ebee_isa::assemble("ldxdw %r0, [%r1+0]\nexit").unwrap();
-    let err = vm
-        .load_with_context(&program, Some(&PacketCtx))
-        .unwrap_err();
+    let err = vm.load_with_context(&program, &PacketCtx).unwrap_err();
     assert!(
         matches!(err, VmError::BadContextAccess { pc: 0, .. }),
         "{err}"
     );
     let program = ebee_isa::assemble("stw [%r1+0], 1\nmov %r0, 0\nexit").unwrap();
-    assert!(vm.load_with_context(&program, Some(&PacketCtx)).is_err());
+    assert!(vm.load_with_context(&program, &PacketCtx).is_err());
 }

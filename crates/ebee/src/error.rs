@@ -4,15 +4,18 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 /// Why an object could not be loaded or a program could not run.
+///
+/// A variant whose message includes an inner error's text does not also return it as its
+/// `source()`, so printing the chain (`{:#}` with anyhow) says each thing once.
 #[derive(Debug, Error)]
 pub enum Error {
     /// A file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// What the OS said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The object file did not parse or link.
     #[error(transparent)]
@@ -87,12 +90,12 @@ pub enum Error {
         name: String,
     },
     /// The VM refused the program at load, or the run failed.
-    #[error("program {program}: {source}{}", at(line))]
+    #[error("program {program}: {error}{}", at(line))]
     Vm {
         /// The program.
         program: String,
-        /// What the VM said.
-        source: ebee_vm::VmError,
+        /// What the VM said (its text is part of this error's, so it is not a `source`).
+        error: Box<ebee_vm::VmError>,
         /// Source line of the faulting instruction, when BTF line info exists.
         line: Option<String>,
     },
@@ -116,13 +119,13 @@ fn at(source: &Option<String>) -> String {
 
 impl Error {
     /// A VM error of `program`, with the source line of its instruction when known.
-    pub(crate) fn load(program: &ebee_object::LinkedProgram, source: ebee_vm::VmError) -> Error {
-        let line = vm_error_pc(&source)
+    pub(crate) fn load(program: &ebee_object::LinkedProgram, error: ebee_vm::VmError) -> Error {
+        let line = vm_error_pc(&error)
             .and_then(|pc| program.source_line(pc))
             .map(|l| l.to_string());
         Error::Vm {
             program: program.name.clone(),
-            source,
+            error: Box::new(error),
             line,
         }
     }

@@ -13,8 +13,10 @@ mod object;
 pub mod packet;
 mod program;
 pub mod program_type;
+mod raw;
 pub mod runtime;
 
 pub use error::Error;
 pub use object::{Engine, Object, ObjectBuilder};
 pub use program::{Program, TestRun, TestRunResult};
+pub use raw::RawProgram;

@@ -38,7 +38,7 @@ struct Custom {
     /// `Ok(id)` for a helper, `Err(name)` for a kfunc.
     key: Result<u32, String>,
     name: String,
-    func: Arc<ebee_vm::HelperFn>,
+    func: Arc<ebee_vm::HelperClosure>,
 }
 
 /// Helper ids ebee gives kfunc calls it rewrites into helper calls: `KFUNC_IDS + index`.
@@ -72,7 +72,7 @@ impl Engine {
     /// ```
     pub fn with_helper<F>(mut self, id: u32, name: &str, func: F) -> Engine
     where
-        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String>
+        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, ebee_vm::HelperError>
             + Send
             + Sync
             + 'static,
@@ -90,7 +90,7 @@ impl Engine {
     /// declares it with `__ksym`): calls to it run `func` with r1–r5.
     pub fn with_kfunc<F>(mut self, name: &str, func: F) -> Engine
     where
-        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String>
+        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, ebee_vm::HelperError>
             + Send
             + Sync
             + 'static,
@@ -128,6 +128,16 @@ impl Engine {
         self.ncpus
     }
 
+    /// The instruction budget of one run.
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// Where trace output goes.
+    pub fn trace(&self) -> Arc<dyn TraceSink> {
+        self.trace.clone()
+    }
+
     /// Parses an object without loading it, so globals can be set first.
     pub fn open(&self, bytes: &[u8]) -> Result<ObjectBuilder, Error> {
         Ok(ObjectBuilder {
@@ -144,9 +154,9 @@ impl Engine {
     /// Reads, parses and loads an object file.
     pub fn load_file(&self, path: impl AsRef<std::path::Path>) -> Result<Object, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let bytes = std::fs::read(path).map_err(|error| Error::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         self.load(&bytes)
     }
@@ -180,18 +190,20 @@ impl ObjectBuilder {
         let mut programs = Vec::new();
         for program in linked {
             let type_spec = type_spec(&program.kind);
-            let mut instructions = program.instructions.clone();
+            let mut instructions = program.instructions.clone().into_instructions();
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
             engine.bind_kfuncs(&mut instructions, &program);
             check_calls(&instructions, &program, type_spec, &engine.custom)?;
-            let mut registry =
-                helpers::build_registry(runtime.clone(), |scope| in_scope(scope, type_spec));
+            let mut registry = helpers::build_registry(|scope| in_scope(scope, type_spec));
             engine.register_custom(&mut registry);
             let vm = ebee_vm::Vm::new(registry).with_budget(engine.budget);
-            let context = type_spec.map(|t| t as &dyn ebee_vm::ContextLayout);
-            let loaded = vm
-                .load_with_context(&instructions, context)
-                .map_err(|source| Error::load(&program, source))?;
+            let instructions = ebee_isa::Validated::new(instructions)
+                .map_err(|source| Error::load(&program, ebee_vm::VmError::Isa(source)))?;
+            let loaded = match type_spec {
+                Some(spec) => vm.load_with_context(&instructions, spec),
+                None => vm.load(&instructions),
+            }
+            .map_err(|source| Error::load(&program, source))?;
             let loaded = Arc::new(loaded);
             let id = next_program_id();
             runtime.register_program(id, loaded.clone());
@@ -282,7 +294,7 @@ fn type_spec(kind: &ProgramKind) -> Option<&'static ProgramTypeSpec> {
     }
 }
 
-fn in_scope(scope: Scope, spec: Option<&ProgramTypeSpec>) -> bool {
+pub(crate) fn in_scope(scope: Scope, spec: Option<&ProgramTypeSpec>) -> bool {
     match (scope, spec) {
         (Scope::Any, _) => true,
         (Scope::Xdp, Some(s)) => s.kernel_type == program_type::XDP.kernel_type,
@@ -422,8 +434,12 @@ impl Engine {
                 Ok(id) => id,
                 Err(_) => KFUNC_IDS + index as u32,
             };
-            let func = custom.func.clone();
-            registry.register(id, custom.name.clone(), move |env, args| func(env, args));
+            registry.insert(ebee_vm::Helper {
+                id,
+                name: custom.name.clone().into(),
+                imp: ebee_vm::HelperImpl::Closure(custom.func.clone()),
+                writes_through: ebee_vm::ALL_ARGS,
+            });
         }
     }
 }

@@ -157,7 +157,7 @@ impl Program {
                 // reference to map values.
                 unsafe { memory.add_raw("global data", start, len, true) };
             }
-            let host = RunState::new(state);
+            let host = RunState::new(self.runtime.clone(), state);
             memory.set_host_state(&host);
             retval = self
                 .vm
@@ -181,13 +181,13 @@ impl Program {
         })
     }
 
-    fn run_error(&self, source: ebee_vm::VmError) -> Error {
-        let line = vm_error_pc(&source)
+    fn run_error(&self, error: ebee_vm::VmError) -> Error {
+        let line = vm_error_pc(&error)
             .and_then(|pc| self.linked.source_line(pc))
             .map(|l| l.to_string());
         Error::Vm {
             program: self.name().to_string(),
-            source,
+            error: Box::new(error),
             line,
         }
     }

@@ -144,9 +144,12 @@ pub fn map_address(map: &Arc<Map>) -> u64 {
     Arc::as_ptr(map) as u64
 }
 
-/// Per-run host state the helpers reach through `HelperEnv::host_state`: the epoch guard
-/// that keeps map values alive for the run, and ring-buffer records reserved so far.
+/// Per-run host state the helpers reach through `HelperEnv::host_state`: the object's
+/// runtime, the epoch guard that keeps map values alive for the run, and ring-buffer records
+/// reserved so far.
 pub struct RunState {
+    /// The object's runtime (maps, programs, trace sink).
+    pub runtime: Arc<Runtime>,
     /// Pinned for the whole run.
     pub guard: ebee_maps::Guard,
     /// `(record address, ring)` of records reserved and not yet submitted or discarded.
@@ -156,9 +159,10 @@ pub struct RunState {
 }
 
 impl RunState {
-    /// State for one run: pins the epoch.
-    pub fn new(packet: Option<crate::packet::PacketState>) -> RunState {
+    /// State for one run of a program of `runtime`'s object: pins the epoch.
+    pub fn new(runtime: Arc<Runtime>, packet: Option<crate::packet::PacketState>) -> RunState {
         RunState {
+            runtime,
             guard: ebee_maps::pin(),
             reserved: std::cell::RefCell::new(Vec::new()),
             packet,

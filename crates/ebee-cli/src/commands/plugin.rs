@@ -2,7 +2,7 @@
 
 use crate::input::{decode, parse_hex};
 use anyhow::{bail, Context, Result};
-use ebee_vm::{Helpers, Memory, Vm};
+use ebee_vm::Memory;
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -40,11 +40,11 @@ pub fn main(args: Args) -> Result<ExitCode> {
     };
     let bytecode = parse_hex(&program_hex).context("program")?;
     let mut input = parse_hex(args.memory.as_deref().unwrap_or("")).context("memory")?;
-    let program = Vm::new(Helpers::basic()).load(&decode(&bytecode)?)?;
+    let program = ebee::Engine::new().load_raw(&decode(&bytecode)?, None)?;
     let len = input.len() as u64;
     let mut memory = Memory::new();
     let addr = memory.add_mut("input", &mut input);
-    let r0 = program.run(&memory, &[addr, len])?;
+    let r0 = program.run(&memory, &[addr, len])?.retval;
     println!("{r0:x}");
     Ok(ExitCode::SUCCESS)
 }

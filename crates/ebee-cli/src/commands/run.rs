@@ -2,7 +2,7 @@
 
 use crate::input::{parse_hex, read_program};
 use anyhow::{bail, Context, Result};
-use ebee_vm::{Helpers, Memory, Vm};
+use ebee_vm::Memory;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -53,9 +53,9 @@ pub fn main(args: Args) -> Result<ExitCode> {
         return run_object(&args);
     }
     let instructions = read_program(&args.file)?;
-    let vm = Vm::new(Helpers::basic()).with_budget(args.budget);
-    let program = vm
-        .load(&instructions)
+    let program = ebee::Engine::new()
+        .with_budget(args.budget)
+        .load_raw(&instructions, None)
         .with_context(|| args.file.display().to_string())?;
     let mut input = match (&args.mem, &args.data_in) {
         (Some(hex), _) => parse_hex(hex).context("--mem")?,
@@ -74,7 +74,7 @@ pub fn main(args: Args) -> Result<ExitCode> {
         let mut memory = Memory::new();
         let addr = memory.add_mut("input", &mut input);
         let start = Instant::now();
-        let result = program.run_counting(&memory, &[addr, len]);
+        let result = program.run(&memory, &[addr, len]);
         total_ns += start.elapsed().as_nanos();
         outcome = Some(result.with_context(|| args.file.display().to_string())?);
     }
@@ -113,7 +113,8 @@ fn run_object(args: &Args) -> Result<ExitCode> {
     if args.mem.is_some() {
         bail!("--mem is for raw programs; use --data-in with an object");
     }
-    let object = crate::objects::load(&args.file)?;
+    let engine = ebee::Engine::new().with_budget(args.budget);
+    let object = crate::objects::load_with(&engine, &args.file)?;
     let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;
     crate::objects::apply_maps(&object, &args.maps)?;
     let data_in = read_file(&args.data_in)?.unwrap_or_default();

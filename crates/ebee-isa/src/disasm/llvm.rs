@@ -306,7 +306,7 @@ mod tests {
     use super::*;
     use crate::{decode_program, slots_from_bytes, OPCODES};
 
-    fn program(slots: &[[u8; 8]]) -> Vec<Instruction> {
+    fn program(slots: &[[u8; 8]]) -> crate::Validated {
         decode_program(&slots_from_bytes(&slots.concat()).unwrap()).unwrap()
     }
 

@@ -12,8 +12,7 @@
 //! intermediate `__wsum` values match the kernel's, not just their folded 16-bit form.
 
 use super::{Arg, HelperDef, Ret, Scope};
-use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// `bpf_l3/l4_csum_replace` flags: size of the replaced field (0, 2 or 4) in the low bits.
 pub(crate) const BPF_F_HDR_FIELD_MASK: u64 = 0xf;
@@ -240,7 +239,7 @@ pub(crate) fn csum_diff(from: &[u8], to: &[u8], seed: u32) -> u16 {
 
 /// `bpf_csum_diff(from, from_size, to, to_size, seed)`. A range the program may not read
 /// gives `-EFAULT` (the kernel's verifier would have refused the program).
-fn csum_diff_helper(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn csum_diff_helper(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let read = |addr: u64, size: u64| -> Option<Vec<u8>> {
         match size as u32 {
             0 => Some(Vec::new()),

@@ -9,9 +9,8 @@
 use super::maps::{input, map_arg, map_ref, run_state};
 use super::{Arg, HelperDef, Ret, Scope};
 use crate::packet::PacketPlace;
-use crate::runtime::Runtime;
 use ebee_maps::Errno;
-use ebee_vm::{HelperEnv, Region};
+use ebee_vm::{HelperEnv, HelperError, Region};
 
 /// `BPF_F_INDEX_MASK`: the perf buffer index (or `BPF_F_CURRENT_CPU`, all ones).
 const BPF_F_INDEX_MASK: u64 = 0xffff_ffff;
@@ -22,13 +21,15 @@ fn neg(e: Errno) -> u64 {
     e.as_neg_i64() as u64
 }
 
-fn ringbuf_output(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn ringbuf_output(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_ref(rt, a[0])?;
     let data = input(env, a[1], a[2] as usize)?;
     Ok(map.ringbuf_output(&data, a[3]).map_or_else(neg, |()| 0))
 }
 
-fn ringbuf_reserve(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn ringbuf_reserve(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_arg(rt, a[0])?;
     let Some(record) = map.ringbuf_reserve(a[1], a[2]) else {
         return Ok(0);
@@ -44,14 +45,11 @@ fn ringbuf_reserve(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Re
     Ok(start)
 }
 
-fn commit(env: &mut HelperEnv<'_, '_>, a: [u64; 5], discard: bool) -> Result<u64, String> {
+fn commit(env: &mut HelperEnv<'_, '_>, a: [u64; 5], discard: bool) -> Result<u64, HelperError> {
     let state = run_state(env)?;
     let mut reserved = state.reserved.borrow_mut();
     let Some(index) = reserved.iter().position(|r| r.0 == a[0]) else {
-        return Err(format!(
-            "{:#x} is not a ring buffer record this run reserved",
-            a[0]
-        ));
+        return Err(format!("{:#x} is not a ring buffer record this run reserved", a[0]).into());
     };
     let (record, map) = reserved.swap_remove(index);
     let result = if discard {
@@ -63,24 +61,22 @@ fn commit(env: &mut HelperEnv<'_, '_>, a: [u64; 5], discard: bool) -> Result<u64
     Ok(0)
 }
 
-fn ringbuf_submit(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn ringbuf_submit(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     commit(env, a, false)
 }
 
-fn ringbuf_discard(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn ringbuf_discard(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     commit(env, a, true)
 }
 
-fn ringbuf_query(rt: &Runtime, _: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn ringbuf_query(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     Ok(map_arg(rt, a[0])?.ringbuf_query(a[1]))
 }
 
 /// `bpf_perf_event_output(ctx, map, flags, data, size)`.
-fn perf_event_output(
-    rt: &Runtime,
-    env: &mut HelperEnv<'_, '_>,
-    a: [u64; 5],
-) -> Result<u64, String> {
+fn perf_event_output(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_arg(rt, a[1])?;
     let flags = a[2];
     let has_packet = run_state(env)?.packet.is_some();

@@ -4,27 +4,27 @@
 use super::{Arg, HelperDef, Ret, Scope};
 use crate::runtime::{map_address, RunState, Runtime};
 use ebee_maps::{Errno, Map};
-use ebee_vm::{HelperEnv, Region};
+use ebee_vm::{HelperEnv, HelperError, Region};
 use std::borrow::Cow;
 use std::sync::Arc;
 
 /// The map a program passed, or the error the run stops with.
-pub(crate) fn map_arg(runtime: &Runtime, address: u64) -> Result<Arc<Map>, String> {
+pub(crate) fn map_arg(runtime: &Runtime, address: u64) -> Result<Arc<Map>, HelperError> {
     runtime
         .map(address)
-        .ok_or_else(|| format!("{address:#x} is not a map of this object"))
+        .ok_or_else(|| format!("{address:#x} is not a map of this object").into())
 }
 
-/// The run's host state (every ebee run sets it).
-pub(crate) fn run_state<'a>(env: &'a HelperEnv<'_, '_>) -> Result<&'a RunState, String> {
+/// The run's host state (every ebee run sets it); it outlives the helper call.
+pub(crate) fn run_state<'r>(env: &HelperEnv<'_, 'r>) -> Result<&'r RunState, HelperError> {
     env.host_state::<RunState>()
-        .ok_or_else(|| "run has no host state (not started by ebee)".to_string())
+        .ok_or_else(|| "run has no host state (not started by ebee)".into())
 }
 
 /// The map at `address` for the hot helpers: borrowed when it is one of the object's maps (no
 /// reference-count traffic: a short scan of pointers is cheaper than two atomic operations),
 /// else an inner map the host registered.
-pub(crate) fn map_ref(rt: &Runtime, address: u64) -> Result<Cow<'_, Arc<Map>>, String> {
+pub(crate) fn map_ref(rt: &Runtime, address: u64) -> Result<Cow<'_, Arc<Map>>, HelperError> {
     match rt.maps().iter().find(|m| map_address(m) == address) {
         Some(map) => Ok(Cow::Borrowed(map)),
         None => map_arg(rt, address).map(Cow::Owned),
@@ -72,7 +72,7 @@ impl Copied {
     }
 }
 
-fn read_exact(env: &HelperEnv<'_, '_>, address: u64, len: usize) -> Result<Copied, String> {
+fn read_exact(env: &HelperEnv<'_, '_>, address: u64, len: usize) -> Result<Copied, HelperError> {
     let mut out = Copied::zeroed(len);
     env.read_into(address, &mut out)?;
     Ok(out)
@@ -101,7 +101,7 @@ pub(crate) fn input<'a>(
     env: &'a HelperEnv<'_, '_>,
     address: u64,
     len: usize,
-) -> Result<Input<'a>, String> {
+) -> Result<Input<'a>, HelperError> {
     match env.stack_bytes(address, len) {
         Some(bytes) => Ok(Input::Stack(bytes)),
         None => read_exact(env, address, len).map(Input::Copied),
@@ -133,7 +133,7 @@ fn lookup(
     env: &mut HelperEnv<'_, '_>,
     a: [u64; 5],
     cpu: usize,
-) -> Result<u64, String> {
+) -> Result<u64, HelperError> {
     let map = map_ref(rt, a[0])?;
     let key = input(env, a[1], map.key_size())?;
     let state = run_state(env)?;
@@ -152,16 +152,14 @@ fn lookup(
     }
 }
 
-fn map_lookup_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn map_lookup_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let cpu = env.cpu();
     lookup(rt, env, a, cpu)
 }
 
-fn map_lookup_percpu_elem(
-    rt: &Runtime,
-    env: &mut HelperEnv<'_, '_>,
-    a: [u64; 5],
-) -> Result<u64, String> {
+fn map_lookup_percpu_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_ref(rt, a[0])?;
     // The kernel's prototype takes `u32 cpu`: the upper 32 bits of r3 are ignored.
     let cpu = a[2] as u32 as usize;
@@ -171,26 +169,30 @@ fn map_lookup_percpu_elem(
     lookup(rt, env, a, cpu)
 }
 
-fn map_update_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn map_update_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_ref(rt, a[0])?;
     let key = input(env, a[1], map.key_size())?;
     let value = input(env, a[2], map.value_size())?;
     Ok(errno(map.update_elem(&key, &value, a[3], env.cpu())))
 }
 
-fn map_delete_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn map_delete_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_ref(rt, a[0])?;
     let key = input(env, a[1], map.key_size())?;
     Ok(errno(map.delete_elem(&key)))
 }
 
-fn map_push_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn map_push_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_ref(rt, a[0])?;
     let value = input(env, a[1], map.value_size())?;
     Ok(errno(map.push_elem(&value, a[2])))
 }
 
-fn map_pop_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn map_pop_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_ref(rt, a[0])?;
     let mut value = Copied::zeroed(map.value_size());
     let result = map.pop_elem(&mut value);
@@ -200,7 +202,8 @@ fn map_pop_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resul
     Ok(errno(result))
 }
 
-fn map_peek_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn map_peek_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_ref(rt, a[0])?;
     if map.map_type() == ebee_maps::MapType::BloomFilter {
         // Bloom filters take the value to test as input.
@@ -215,11 +218,8 @@ fn map_peek_elem(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resu
     Ok(errno(result))
 }
 
-fn for_each_map_elem(
-    rt: &Runtime,
-    env: &mut HelperEnv<'_, '_>,
-    a: [u64; 5],
-) -> Result<u64, String> {
+fn for_each_map_elem(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_arg(rt, a[0])?;
     let (callback, callback_ctx, flags) = (a[1], a[2], a[3]);
     let guard = ebee_maps::pin();
@@ -259,7 +259,7 @@ fn for_each_map_elem(
 
 /// `bpf_loop(u32 nr_loops, callback, ctx, flags)`: `-EINVAL` for flags, `-E2BIG` for more
 /// than 1 << 23 iterations, as the kernel.
-fn bpf_loop(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn bpf_loop(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     const MAX_LOOPS: u64 = 1 << 23;
     let nr_loops = u64::from(a[0] as u32);
     if a[3] != 0 {
@@ -278,7 +278,8 @@ fn bpf_loop(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64
 
 /// `bpf_tail_call(ctx, prog_array, index)`: on success the program ends and the target runs;
 /// on failure (empty slot, index out of range, 33 tail calls done) execution continues.
-fn tail_call(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn tail_call(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let map = map_arg(rt, a[1])?;
     let target = u32::try_from(a[2])
         .ok()
@@ -291,16 +292,16 @@ fn tail_call(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u
 }
 
 /// Checks that the 4-byte lock word at `address` is writable program memory.
-fn lock_word(env: &mut HelperEnv<'_, '_>, address: u64) -> Result<*mut u8, String> {
+fn lock_word(env: &mut HelperEnv<'_, '_>, address: u64) -> Result<*mut u8, HelperError> {
     if !address.is_multiple_of(4) {
-        return Err(format!("spin lock at {address:#x} is not 4-byte aligned"));
+        return Err(format!("spin lock at {address:#x} is not 4-byte aligned").into());
     }
     let word = env.read(address, 4)?;
     env.write(address, &word)?;
     Ok(address as *mut u8)
 }
 
-fn spin_lock(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn spin_lock(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let lock = lock_word(env, a[0])?;
     // SAFETY: `lock_word` proved the 4 bytes are aligned, writable memory the program owns
     // for this run (a map value it looked up, or its stack).
@@ -308,7 +309,7 @@ fn spin_lock(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u6
     Ok(0)
 }
 
-fn spin_unlock(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn spin_unlock(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let lock = lock_word(env, a[0])?;
     // SAFETY: as in `spin_lock`.
     unsafe { ebee_maps::bpf_spin_unlock(lock) };

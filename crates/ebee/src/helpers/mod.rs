@@ -19,8 +19,7 @@ pub(crate) mod trace;
 pub(crate) mod xdp;
 
 use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
-use std::sync::Arc;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// What a helper argument must be (a subset of the kernel's `enum bpf_arg_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,9 +82,14 @@ pub enum Scope {
     Tracing,
 }
 
-/// A helper implementation: the object's runtime, the VM's view of the running program, and
-/// r1–r5. Returns r0.
-pub type Implementation = fn(&Runtime, &mut HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, String>;
+/// A helper implementation: the VM's view of the running program (whose host state is the
+/// run's [`crate::runtime::RunState`], holding the object's [`Runtime`]) and r1–r5. Returns r0.
+pub type Implementation = ebee_vm::HelperFn;
+
+/// The object runtime of the running program.
+pub(crate) fn runtime<'r>(env: &HelperEnv<'_, 'r>) -> Result<&'r Runtime, HelperError> {
+    Ok(&maps::run_state(env)?.runtime)
+}
 
 /// One row of the helper table.
 #[derive(Clone, Copy)]
@@ -146,14 +150,32 @@ pub fn kernel_name(id: u32) -> Option<&'static str> {
     kernel_names::KERNEL_HELPER_NAMES.get(id as usize).copied()
 }
 
-/// Builds the VM registry for one object: every helper in scope for `allowed`, bound to the
-/// object's runtime.
-pub fn build_registry(runtime: Arc<Runtime>, allowed: impl Fn(Scope) -> bool) -> ebee_vm::Helpers {
+impl HelperDef {
+    /// Which arguments the helper may write memory through (bit `i`: r(1+i)), from its
+    /// prototype: writable memory, 8-byte result slots, and anything a callback receives.
+    pub fn writes_through(&self) -> u8 {
+        if self.args.contains(&Arg::Callback) {
+            return ebee_vm::ALL_ARGS;
+        }
+        self.args
+            .iter()
+            .enumerate()
+            .filter(|(_, arg)| matches!(arg, Arg::WritableMem | Arg::LongPtr))
+            .fold(0, |mask, (i, _)| mask | (1 << i))
+    }
+}
+
+/// Builds the VM registry for one program: every helper in scope for `allowed`. The
+/// implementations find the object's runtime in each run's host state ([`RunState`]).
+pub fn build_registry(allowed: impl Fn(Scope) -> bool) -> ebee_vm::Helpers {
     let mut helpers = ebee_vm::Helpers::new();
     for def in table().iter().filter(|d| allowed(d.scope)) {
-        let runtime = runtime.clone();
-        let imp = def.imp;
-        helpers.register(def.id, def.name, move |env, args| imp(&runtime, env, args));
+        helpers.insert(ebee_vm::Helper {
+            id: def.id,
+            name: def.name.into(),
+            imp: ebee_vm::HelperImpl::Fn(def.imp),
+            writes_through: def.writes_through(),
+        });
     }
     helpers
 }

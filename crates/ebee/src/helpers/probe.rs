@@ -30,8 +30,7 @@
 //! `_kernel` rules above.
 
 use super::{Arg, HelperDef, Ret, Scope};
-use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// A negative errno as a helper's r0.
 pub(crate) fn neg(errno: i32) -> u64 {
@@ -154,27 +153,27 @@ fn compat_space(addr: u64) -> Space {
     }
 }
 
-fn read_compat(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn read_compat(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(probe_read(env, a, compat_space(a[2])))
 }
 
-fn read_user(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn read_user(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(probe_read(env, a, Space::User))
 }
 
-fn read_kernel(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn read_kernel(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(probe_read(env, a, Space::Kernel))
 }
 
-fn read_str_compat(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn read_str_compat(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(probe_read_str(env, a, compat_space(a[2])))
 }
 
-fn read_user_str(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn read_user_str(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(probe_read_str(env, a, Space::User))
 }
 
-fn read_kernel_str(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn read_kernel_str(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(probe_read_str(env, a, Space::Kernel))
 }
 

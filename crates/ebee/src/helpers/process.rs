@@ -12,8 +12,7 @@
 
 use super::probe::{neg, read_mem, write_mem};
 use super::{Arg, HelperDef, Ret, Scope};
-use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// The kernel's `TASK_COMM_LEN`.
 const TASK_COMM_LEN: usize = 16;
@@ -65,20 +64,16 @@ fn padded_comm(comm: &[u8], size: usize) -> Vec<u8> {
     out
 }
 
-fn get_current_pid_tgid(
-    _: &Runtime,
-    _: &mut HelperEnv<'_, '_>,
-    _: [u64; 5],
-) -> Result<u64, String> {
+fn get_current_pid_tgid(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(pid_tgid())
 }
 
-fn get_current_uid_gid(_: &Runtime, _: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn get_current_uid_gid(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(uid_gid())
 }
 
 /// `bpf_get_current_comm(buf, size)`: 0, or `-EFAULT` when `buf` is not `size` writable bytes.
-fn get_current_comm(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn get_current_comm(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (buf, size) = (a[0], a[1] as u32 as usize);
     if size == 0 {
         return Ok(0);

@@ -20,8 +20,7 @@ use super::checksum::{self, IpSummed, SkbCsum, L3_CSUM_REPLACE_FLAGS, L4_CSUM_RE
 use super::probe::neg;
 use super::{Arg, HelperDef, Ret, Scope};
 use crate::packet::{PacketKind, PacketPlace, Pointers, ETH_HLEN, SKB_HEADROOM};
-use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// `BPF_F_RECOMPUTE_CSUM`.
 const BPF_F_RECOMPUTE_CSUM: u64 = 1 << 0;
@@ -40,10 +39,10 @@ const BPF_HDR_START_MAC: u64 = 0;
 const BPF_HDR_START_NET: u64 = 1;
 
 /// The skb of the running program and its pointers.
-fn skb(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), String> {
+fn skb(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), HelperError> {
     let place = PacketPlace::of(env, helper)?;
     if place.kind != PacketKind::Skb {
-        return Err(format!("bpf_{helper} needs an __sk_buff context"));
+        return Err(format!("bpf_{helper} needs an __sk_buff context").into());
     }
     Ok((place, place.pointers(env)?))
 }
@@ -66,7 +65,7 @@ fn within(p: &Pointers, offset: u64, len: u64) -> Option<u64> {
 /// Fills `to` with `len` zeros (what the load helpers leave on failure) and returns
 /// `-EFAULT`. Writes in pages, so that a huge `len` fails on memory the program does not own
 /// before anything large is allocated.
-fn clear(env: &mut HelperEnv<'_, '_>, to: u64, len: usize) -> Result<u64, String> {
+fn clear(env: &mut HelperEnv<'_, '_>, to: u64, len: usize) -> Result<u64, HelperError> {
     const PAGE: usize = 4096;
     let zeros = [0u8; PAGE];
     let mut done = 0;
@@ -80,7 +79,7 @@ fn clear(env: &mut HelperEnv<'_, '_>, to: u64, len: usize) -> Result<u64, String
 
 /// `bpf_skb_load_bytes(skb, offset, to, len)`: `-EFAULT` (and `to` zeroed) for an offset
 /// above `INT_MAX` or a range past `skb->len`.
-fn skb_load_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn skb_load_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (_, p) = skb(env, "skb_load_bytes")?;
     let (offset, to, len) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize);
     match within(&p, offset, len as u64) {
@@ -96,11 +95,7 @@ fn skb_load_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resu
 /// `bpf_skb_load_bytes_relative(skb, offset, to, len, start_header)`: from the MAC or the
 /// network header (which test runs place at the start of the frame and 14 bytes after),
 /// up to the end of the packet; `-EFAULT` and `to` zeroed otherwise.
-fn skb_load_bytes_relative(
-    _: &Runtime,
-    env: &mut HelperEnv<'_, '_>,
-    a: [u64; 5],
-) -> Result<u64, String> {
+fn skb_load_bytes_relative(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = skb(env, "skb_load_bytes_relative")?;
     let (offset, to, len) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize);
     let mac = place.buffer_start + SKB_HEADROOM as u64;
@@ -120,7 +115,7 @@ fn skb_load_bytes_relative(
 /// `bpf_skb_store_bytes(skb, offset, from, len, flags)`: `-EINVAL` for unknown flags,
 /// `-EFAULT` for an offset above `INT_MAX` or a range past `skb->len`.
 /// `BPF_F_INVALIDATE_HASH` clears `skb->hash`.
-fn skb_store_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn skb_store_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = skb(env, "skb_store_bytes")?;
     let (offset, from, len, flags) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize, a[4]);
     if flags & !(BPF_F_RECOMPUTE_CSUM | BPF_F_INVALIDATE_HASH) != 0 {
@@ -153,7 +148,7 @@ fn csum_replace(
     a: [u64; 5],
     allowed_flags: u64,
     update: impl FnOnce(u16) -> Result<u16, i32>,
-) -> Result<u64, String> {
+) -> Result<u64, HelperError> {
     let (_, p) = skb(env, helper)?;
     if a[4] & !allowed_flags != 0 {
         return Ok(neg(libc::EINVAL));
@@ -173,7 +168,7 @@ fn csum_replace(
 }
 
 /// `bpf_l3_csum_replace(skb, offset, from, to, flags)`.
-fn l3_csum_replace(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn l3_csum_replace(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     csum_replace(env, "l3_csum_replace", a, L3_CSUM_REPLACE_FLAGS, |sum| {
         checksum::l3_csum_replace(sum, a[2], a[3], a[4])
     })
@@ -181,7 +176,7 @@ fn l3_csum_replace(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Res
 
 /// `bpf_l4_csum_replace(skb, offset, from, to, flags)`. The test-run skb is
 /// `CHECKSUM_NONE`: only the checksum field changes.
-fn l4_csum_replace(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn l4_csum_replace(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     csum_replace(env, "l4_csum_replace", a, L4_CSUM_REPLACE_FLAGS, |sum| {
         let mut state = SkbCsum {
             ip_summed: IpSummed::None,
@@ -193,7 +188,7 @@ fn l4_csum_replace(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Res
 
 /// `bpf_get_hash_recalc(skb)`: `skb->hash`, computed first if it is clear (see the module
 /// documentation for how ebee's differs from the kernel's).
-fn get_hash_recalc(_: &Runtime, env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn get_hash_recalc(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = skb(env, "get_hash_recalc")?;
     let current = env.read(place.ctx + HASH_OFFSET, 4)?;
     let current = u32::from_ne_bytes([current[0], current[1], current[2], current[3]]);
@@ -214,7 +209,7 @@ fn get_hash_recalc(_: &Runtime, env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Res
 
 /// `bpf_skb_pull_data(skb, len)`: the test-run skb is linear, so this only checks that `len`
 /// (0: the whole head) is within `skb->len`: 0, or `-ENOMEM`.
-fn skb_pull_data(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn skb_pull_data(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (_, p) = skb(env, "skb_pull_data")?;
     let len = u64::from(a[1] as u32);
     Ok(if len > p.len() { neg(libc::ENOMEM) } else { 0 })

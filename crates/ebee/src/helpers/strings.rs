@@ -8,8 +8,7 @@
 
 use super::probe::{neg, read_mem, read_str, write_mem};
 use super::{Arg, HelperDef, Ret, Scope};
-use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// `isspace` of the kernel's Latin-1 ctype table (which counts 0xa0, no-break space).
 pub(crate) fn is_space(c: u8) -> bool {
@@ -152,13 +151,13 @@ fn strtox(env: &mut HelperEnv<'_, '_>, a: [u64; 5], parse: Parser) -> u64 {
     }
 }
 
-fn strtol_helper(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn strtol_helper(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(strtox(env, a, |buf, flags| {
         strtol(buf, flags).map(|(v, n)| (v as u64, n))
     }))
 }
 
-fn strtoul_helper(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn strtoul_helper(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     Ok(strtox(env, a, strtoul))
 }
 
@@ -179,7 +178,7 @@ pub(crate) fn strncmp(s1: &[u8], s2: &[u8], count: usize) -> i32 {
 
 /// `bpf_strncmp(s1, s1_sz, s2)`: `s1` is `s1_sz` readable bytes, `s2` a NUL-terminated
 /// constant string; compares at most `s1_sz` bytes.
-fn strncmp_helper(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn strncmp_helper(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let size = a[1] as u32 as usize;
     if size == 0 {
         return Ok(0);

@@ -24,8 +24,7 @@
 //! pinned to nodes.
 
 use super::{HelperDef, Ret, Scope};
-use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// Ticks per second `jiffies64` counts (the kernel's `CONFIG_HZ`; see the module docs).
 pub(crate) const HZ: u64 = 250;
@@ -53,19 +52,19 @@ fn jiffies_at(mono_ns: u64) -> u64 {
     INITIAL_JIFFIES.wrapping_add(mono_ns / (1_000_000_000 / HZ))
 }
 
-fn ktime_get_ns(_: &Runtime, _: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn ktime_get_ns(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(clock_ns(libc::CLOCK_MONOTONIC))
 }
 
-fn ktime_get_boot_ns(_: &Runtime, _: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn ktime_get_boot_ns(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(clock_ns(libc::CLOCK_BOOTTIME))
 }
 
-fn ktime_get_coarse_ns(_: &Runtime, _: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn ktime_get_coarse_ns(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(clock_ns(libc::CLOCK_MONOTONIC_COARSE))
 }
 
-fn jiffies64(_: &Runtime, _: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn jiffies64(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(jiffies_at(clock_ns(libc::CLOCK_MONOTONIC)))
 }
 
@@ -92,19 +91,15 @@ fn prandom_u32() -> u32 {
     })
 }
 
-fn get_prandom_u32(_: &Runtime, _: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn get_prandom_u32(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(u64::from(prandom_u32()))
 }
 
-fn get_smp_processor_id(
-    _: &Runtime,
-    env: &mut HelperEnv<'_, '_>,
-    _: [u64; 5],
-) -> Result<u64, String> {
+fn get_smp_processor_id(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(env.cpu() as u64)
 }
 
-fn get_numa_node_id(_: &Runtime, _: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn get_numa_node_id(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     Ok(0)
 }
 

@@ -41,7 +41,7 @@ mod printf;
 use super::probe::{neg, read_mem, read_str, write_mem};
 use super::{Arg, HelperDef, Ret, Scope};
 use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 use printf::Probe;
 
 /// `MAX_BPRINTF_VARARGS`: arguments `snprintf` and `trace_vprintk` accept.
@@ -117,7 +117,8 @@ fn printk(runtime: &Runtime, env: &HelperEnv<'_, '_>, fmt: &[u8], args: &[u64]) 
 }
 
 /// `bpf_trace_printk(fmt, fmt_size, arg1, arg2, arg3)`.
-fn trace_printk(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn trace_printk(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     Ok(match printk_format(env, a[0], a[1]) {
         Ok(fmt) => printk(rt, env, &fmt, &a[2..2 + MAX_TRACE_PRINTK_VARARGS]),
         Err(errno) => neg(errno),
@@ -125,7 +126,8 @@ fn trace_printk(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resul
 }
 
 /// `bpf_trace_vprintk(fmt, fmt_size, args, data_len)`.
-fn trace_vprintk(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn trace_vprintk(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     let input =
         arg_array(env, a[2], a[3]).and_then(|args| Ok((printk_format(env, a[0], a[1])?, args)));
     Ok(match input {
@@ -135,7 +137,7 @@ fn trace_vprintk(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resu
 }
 
 /// `bpf_snprintf(str, str_size, fmt, data, data_len)`.
-fn snprintf(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn snprintf(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (dst, size) = (a[0], a[1] as u32 as usize);
     let args = match arg_array(env, a[3], a[4]) {
         Ok(args) => args,

@@ -21,8 +21,7 @@ use crate::packet::{
     PacketKind, PacketPlace, Pointers, Redirect, ETH_HLEN, TAILROOM, XDP_FRAME_STRUCT,
     XDP_MAX_METALEN,
 };
-use crate::runtime::Runtime;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// `XDP_ABORTED`.
 const XDP_ABORTED: u64 = 0;
@@ -35,10 +34,10 @@ const ACTION_MASK: u64 = 3;
 const DEVMAP_FLAGS: u64 = (1 << 3) | (1 << 4);
 
 /// The frame of the running XDP program and its pointers.
-fn frame(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), String> {
+fn frame(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), HelperError> {
     let place = PacketPlace::of(env, helper)?;
     if place.kind != PacketKind::Xdp {
-        return Err(format!("bpf_{helper} needs an XDP context"));
+        return Err(format!("bpf_{helper} needs an XDP context").into());
     }
     Ok((place, place.pointers(env)?))
 }
@@ -52,7 +51,7 @@ fn moved(address: u64, offset: u64) -> Option<u64> {
 /// `bpf_xdp_adjust_head(xdp, offset)`: moves `data` (and the metadata with it) by `offset`;
 /// `-EINVAL` if the packet would start inside the `xdp_frame` area (plus the metadata) or
 /// be shorter than an Ethernet header.
-fn xdp_adjust_head(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn xdp_adjust_head(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = frame(env, "xdp_adjust_head")?;
     let metalen = p.data - p.data_meta;
     let data_start = place.buffer_start + XDP_FRAME_STRUCT as u64 + metalen;
@@ -80,7 +79,7 @@ fn xdp_adjust_head(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Res
 
 /// `bpf_xdp_adjust_tail(xdp, offset)`: moves `data_end`; grown bytes are zeroed. `-EINVAL`
 /// past `xdp_data_hard_end` or below an Ethernet header.
-fn xdp_adjust_tail(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn xdp_adjust_tail(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = frame(env, "xdp_adjust_tail")?;
     let hard_end = place.buffer_end - TAILROOM as u64;
     let Some(data_end) = moved(p.data_end, a[1]) else {
@@ -99,7 +98,7 @@ fn xdp_adjust_tail(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Res
 /// `bpf_xdp_adjust_meta(xdp, offset)`: moves `data_meta`. `-EINVAL` if it would leave
 /// `[data_hard_start + sizeof(xdp_frame), data]`, `-EACCES` for a metadata length that is not
 /// a multiple of 4 or above 255.
-fn xdp_adjust_meta(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn xdp_adjust_meta(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = frame(env, "xdp_adjust_meta")?;
     let Some(meta) = moved(p.data_meta, a[1]) else {
         return Ok(neg(libc::EINVAL));
@@ -122,7 +121,7 @@ fn xdp_adjust_meta(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Res
 }
 
 /// `bpf_xdp_get_buff_len(xdp)`: `data_end - data` (no frags in ebee).
-fn xdp_get_buff_len(_: &Runtime, env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, String> {
+fn xdp_get_buff_len(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     let (_, p) = frame(env, "xdp_get_buff_len")?;
     Ok(p.len())
 }
@@ -133,7 +132,7 @@ fn xdp_range(
     env: &HelperEnv<'_, '_>,
     helper: &str,
     a: [u64; 5],
-) -> Result<Result<(u64, usize), u64>, String> {
+) -> Result<Result<(u64, usize), u64>, HelperError> {
     let (_, p) = frame(env, helper)?;
     let (offset, len) = (u64::from(a[1] as u32), u64::from(a[3] as u32));
     if offset > 0xffff || len > 0xffff {
@@ -146,7 +145,7 @@ fn xdp_range(
 }
 
 /// `bpf_xdp_load_bytes(xdp, offset, buf, len)`. On error `buf` is left as it was.
-fn xdp_load_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn xdp_load_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     match xdp_range(env, "xdp_load_bytes", a)? {
         Ok((from, len)) => {
             let bytes = env.read(from, len)?;
@@ -158,7 +157,7 @@ fn xdp_load_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Resu
 }
 
 /// `bpf_xdp_store_bytes(xdp, offset, buf, len)`.
-fn xdp_store_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn xdp_store_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     match xdp_range(env, "xdp_store_bytes", a)? {
         Ok((to, len)) => {
             let bytes = env.read(a[2], len)?;
@@ -172,7 +171,7 @@ fn xdp_store_bytes(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Res
 /// `bpf_redirect(ifindex, flags)`: XDP (`bpf_xdp_redirect`: any flag gives `XDP_ABORTED`,
 /// else `XDP_REDIRECT`) and TC (`TC_ACT_SHOT` for flags other than `BPF_F_INGRESS`, else
 /// `TC_ACT_REDIRECT`). The target is recorded for the run's result.
-fn redirect(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn redirect(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let place = PacketPlace::of(env, "redirect")?;
     let (ifindex, flags) = (a[0] as u32, a[1]);
     let verdict = match place.kind {
@@ -188,7 +187,8 @@ fn redirect(_: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64
 }
 
 /// `bpf_redirect_map(map, key, flags)`: see the module documentation.
-fn redirect_map(rt: &Runtime, env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, String> {
+fn redirect_map(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let rt = super::runtime(env)?;
     frame(env, "redirect_map")?;
     map_arg(rt, a[0])?;
     let flags = a[2];

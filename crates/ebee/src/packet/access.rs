@@ -5,7 +5,7 @@
 use super::{PacketKind, Redirect};
 use crate::program_type::pointer_slot;
 use crate::runtime::RunState;
-use ebee_vm::HelperEnv;
+use ebee_vm::{HelperEnv, HelperError};
 
 /// The packet pointers of the host context (absolute addresses into the buffer).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,7 +41,7 @@ pub(crate) struct PacketPlace {
 
 impl PacketPlace {
     /// The packet of the running program, or an error for programs without one.
-    pub(crate) fn of(env: &HelperEnv<'_, '_>, helper: &str) -> Result<PacketPlace, String> {
+    pub(crate) fn of(env: &HelperEnv<'_, '_>, helper: &str) -> Result<PacketPlace, HelperError> {
         let state = env
             .host_state::<RunState>()
             .and_then(|s| s.packet.as_ref())
@@ -68,8 +68,8 @@ impl PacketPlace {
     /// The current packet pointers, as the program would read them; an error if they are
     /// not ordered inside the buffer (only an unverified program could have overwritten
     /// them).
-    pub(crate) fn pointers(&self, env: &HelperEnv<'_, '_>) -> Result<Pointers, String> {
-        let read = |slot| -> Result<u64, String> {
+    pub(crate) fn pointers(&self, env: &HelperEnv<'_, '_>) -> Result<Pointers, HelperError> {
+        let read = |slot| -> Result<u64, HelperError> {
             let bytes = env.read(self.slot(slot), 8)?;
             let bytes: [u8; 8] = bytes
                 .try_into()
@@ -86,7 +86,7 @@ impl PacketPlace {
     }
 
     /// Checks that `p` is ordered (`data_meta <= data <= data_end`) inside the buffer.
-    fn check(&self, p: Pointers) -> Result<(), String> {
+    fn check(&self, p: Pointers) -> Result<(), HelperError> {
         let ordered = self.buffer_start <= p.data_meta
             && p.data_meta <= p.data
             && p.data <= p.data_end
@@ -95,7 +95,8 @@ impl PacketPlace {
             return Err(format!(
                 "packet bounds {p:x?} outside the buffer {:#x}..{:#x}",
                 self.buffer_start, self.buffer_end
-            ));
+            )
+            .into());
         }
         Ok(())
     }
@@ -105,7 +106,7 @@ impl PacketPlace {
         &self,
         env: &mut HelperEnv<'_, '_>,
         p: Pointers,
-    ) -> Result<(), String> {
+    ) -> Result<(), HelperError> {
         self.check(p)?;
         for (slot, value) in [(0, p.data), (1, p.data_end), (2, p.data_meta)] {
             env.write(self.slot(slot), &value.to_ne_bytes())?;
