@@ -56,8 +56,9 @@
 //! `bool`, an enum or a reference could make an invalid value, and writing a struct with
 //! padding would copy uninitialized bytes into the map. bytemuck is the well-kept, widely
 //! used crate for this contract; its derive checks a struct at compile time (all fields
-//! `Pod`, `repr(C)`, no padding) and its casts are safe functions, so this module needs no
-//! `unsafe` and no trait embedders must implement blind, as hand-written transmutes would.
+//! `Pod`, `repr(C)`, no padding) and its casts are safe functions. Hand-written transmutes
+//! would need `unsafe` here and an unsafe marker trait that embedders implement with no
+//! check; with bytemuck this module has no `unsafe` at all (it forbids it).
 //!
 //! An embedder derives `Pod` for a C struct without adding bytemuck to its Cargo.toml,
 //! through the re-export here, making padding explicit:
@@ -99,6 +100,7 @@
 //! `bpftool map dump`; as there, a walk that meets a key deleted meanwhile starts over
 //! from the first key, and `iter()` skips a key deleted between finding it and reading its
 //! value.
+#![forbid(unsafe_code)]
 
 mod array;
 mod error;
