@@ -1,11 +1,10 @@
 //! The host side of [`Map`]: what `bpf(2)` offers user space, with its errno for each case.
 
 use crate::array::{index_of, next_index};
-use crate::error::Errno;
 use crate::hash::{Payload, Who};
 use crate::map::{Kind, Map};
 use crate::perf::PerfRecord;
-use crate::spec::{flags::*, MapType};
+use ebee_abi::{flags::*, Errno, MapType};
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
