@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace, installing what the tests need on a fresh Debian 12 machine:
 # clang-19 (compiles the C test programs), llvm-19 (llvm-objdump-19, the disassembly oracle),
-# libbpf-dev (the headers the C programs include), xdp-tools (real-world XDP objects).
+# libbpf-dev (the headers the C programs include), xdp-tools (real-world XDP objects),
+# linux-libc-dev (linux/bpf.h, which ebee-abi's and ebee-kernel's constants are checked against).
 # Tests that load programs into the kernel (the oracle) need root or CAP_BPF; without bpf()
 # they print why and skip. They need no bpffs (the oracle never pins maps); the trace-helper
 # comparisons read the kernel's trace output from tracefs, which this script mounts when it
@@ -14,6 +15,7 @@ command -v clang-19 >/dev/null || need+=(clang-19)
 command -v llvm-objdump-19 >/dev/null || need+=(llvm-19)
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
 [ -f /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o ] || need+=(xdp-tools)
+[ -f /usr/include/linux/bpf.h ] || need+=(linux-libc-dev)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

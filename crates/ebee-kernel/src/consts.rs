@@ -1,5 +1,9 @@
 //! Numeric constants from `/usr/include/linux/bpf.h` used with this crate's API.
 //!
+//! A deliberate copy: the oracle shares no code with the system under test, so it does not
+//! take these from `ebee-abi`. `tests/consts_match_header.rs` checks every one against
+//! `ebee-abi` and against the header as a C compiler sees it.
+//!
 //! # Example
 //!
 //! ```

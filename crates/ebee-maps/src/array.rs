@@ -2,10 +2,9 @@
 //! allocated and zeroed at creation, never freed or moved before the map is dropped, so
 //! value pointers stay valid for the map's lifetime (global data sections rely on this).
 
-use crate::error::Errno;
 use crate::hash::Who;
 use crate::mem::{self, LockField};
-use crate::spec::flags::*;
+use ebee_abi::{flags::*, Errno};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 

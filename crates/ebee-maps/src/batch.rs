@@ -1,8 +1,7 @@
 //! Batch reads: `BPF_MAP_LOOKUP_BATCH` and a whole-map snapshot.
 
-use crate::error::Errno;
 use crate::map::{Kind, Map};
-use crate::spec::flags::*;
+use ebee_abi::{flags::*, Errno};
 
 /// A `(key, value)` pair copied out of a map (host value layout).
 pub type Entry = (Vec<u8>, Vec<u8>);

@@ -4,9 +4,9 @@
 //! that overflows), and bit `i` of a value = `jhash(value, seed + i) & mask` (`jhash2` for
 //! values whose size is a multiple of 4). The seed is random unless `BPF_F_ZERO_SEED`.
 
-use crate::error::Errno;
 use crate::jhash::{jhash, jhash2, random_seed};
-use crate::spec::{flags::*, MapSpec};
+use crate::spec::MapSpec;
+use ebee_abi::{flags::*, Errno};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub(crate) struct Bloom {
@@ -103,7 +103,7 @@ impl Bloom {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::MapType;
+    use ebee_abi::MapType;
 
     fn spec(max: u32, extra: u64) -> MapSpec {
         MapSpec::new("b", MapType::BloomFilter, 0, 4, max).with_extra(extra)

@@ -1,88 +1,8 @@
-//! Errors: [`MapError`] for map creation, [`Errno`] for operations on a map.
+//! Errors: [`MapError`] for map creation; operations on a map return [`Errno`] (from
+//! `ebee-abi`: Linux's numbers).
 
-use crate::spec::MapType;
-use std::fmt;
+use ebee_abi::{Errno, MapType};
 use thiserror::Error;
-
-/// A kernel error number, as a map operation returns it (`-errno` in the kernel).
-///
-/// Operations return `Result<_, Errno>`; a helper hands the program
-/// [`Errno::as_neg_i64`] (for example `-2` for [`Errno::ENOENT`]).
-///
-/// ```
-/// use ebee_maps::Errno;
-/// assert_eq!(Errno::ENOENT.as_neg_i64(), -2);
-/// assert_eq!(Errno::E2BIG.to_string(), "E2BIG (7)");
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Errno(pub i32);
-
-impl Errno {
-    /// Operation not permitted (1): a write to a frozen or read-only map.
-    pub const EPERM: Errno = Errno(1);
-    /// No such entry (2).
-    pub const ENOENT: Errno = Errno(2);
-    /// Argument list too long (7): a full map, an index out of range.
-    pub const E2BIG: Errno = Errno(7);
-    /// Try again (11): a full ring buffer.
-    pub const EAGAIN: Errno = Errno(11);
-    /// Out of memory (12).
-    pub const ENOMEM: Errno = Errno(12);
-    /// Bad address (14).
-    pub const EFAULT: Errno = Errno(14);
-    /// Busy (16): a second freeze.
-    pub const EBUSY: Errno = Errno(16);
-    /// Entry exists (17).
-    pub const EEXIST: Errno = Errno(17);
-    /// Invalid argument (22).
-    pub const EINVAL: Errno = Errno(22);
-    /// No space left (28): a full LPM trie, a full perf buffer, a batch too small.
-    pub const ENOSPC: Errno = Errno(28);
-    /// Operation not supported (95).
-    pub const EOPNOTSUPP: Errno = Errno(95);
-    /// The kernel-internal "operation not supported" (524), which `bpf(2)` passes through for
-    /// example for a lookup in a ring buffer.
-    pub const ENOTSUPP: Errno = Errno(524);
-
-    /// The value a helper returns to the program: `-errno`.
-    pub fn as_neg_i64(self) -> i64 {
-        -i64::from(self.0)
-    }
-
-    /// The kernel's name for this number (`"ENOENT"`), or `"E?"` for one this crate never
-    /// returns.
-    pub fn name(self) -> &'static str {
-        match self.0 {
-            1 => "EPERM",
-            2 => "ENOENT",
-            7 => "E2BIG",
-            11 => "EAGAIN",
-            12 => "ENOMEM",
-            14 => "EFAULT",
-            16 => "EBUSY",
-            17 => "EEXIST",
-            22 => "EINVAL",
-            28 => "ENOSPC",
-            95 => "EOPNOTSUPP",
-            524 => "ENOTSUPP",
-            _ => "E?",
-        }
-    }
-}
-
-impl fmt::Display for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.name(), self.0)
-    }
-}
-
-impl fmt::Debug for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl std::error::Error for Errno {}
 
 /// Why a map could not be created. Each error names the map; [`MapError::errno`] is what
 /// `bpf(BPF_MAP_CREATE)` would have returned for the same definition.
@@ -98,7 +18,10 @@ impl std::error::Error for Errno {}
 #[non_exhaustive]
 pub enum MapError {
     /// The map type id is not one ebee implements (or not a kernel map type at all).
-    #[error("map `{name}`: map type {id} ({}) is not supported by ebee", MapType::kernel_type_name(*id))]
+    #[error(
+        "map `{name}`: map type {id} ({}) is not supported by ebee",
+        MapType::from_kernel_id(*id).map_or("unknown", MapType::name)
+    )]
     UnsupportedType {
         /// The map's name.
         name: String,

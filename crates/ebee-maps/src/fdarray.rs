@@ -4,10 +4,9 @@
 //! them, with `BPF_ANY`; an index out of range is `-E2BIG`, deleting an empty slot
 //! `-ENOENT`.
 
-use crate::error::Errno;
-use crate::spec::flags::BPF_ANY;
 use crate::{Guard, Map};
 use crossbeam_epoch::{self as epoch, Atomic, Owned};
+use ebee_abi::{flags::BPF_ANY, Errno};
 use std::sync::atomic::{AtomicU64, Ordering::*};
 use std::sync::Arc;
 

@@ -8,13 +8,12 @@
 //! - full maps: `-E2BIG` for a new key, while LRU maps evict instead.
 
 use crate::batch::Entry;
-use crate::error::Errno;
 use crate::lru::{Lru, LruState};
 use crate::mem::{self, LockField};
-use crate::spec::flags::*;
 use crate::table::{retire, Node, Table};
 use crate::{Guard, Map};
 use crossbeam_epoch as epoch;
+use ebee_abi::{flags::*, Errno};
 use std::ptr::NonNull;
 use std::sync::Arc;
 

@@ -1,11 +1,11 @@
 //! The host side of [`Map`]: what `bpf(2)` offers user space, with its errno for each case.
 
 use crate::array::{index_of, next_index};
-use crate::error::Errno;
 use crate::hash::{Payload, Who};
 use crate::map::{Kind, Map};
 use crate::perf::PerfRecord;
-use crate::spec::{flags::*, MapType};
+use ebee_abi::{flags::*, Errno, MapType};
+use std::borrow::Cow;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
@@ -119,6 +119,32 @@ impl Map {
             }
             Kind::RingBuf(_) => Err(Errno::ENOTSUPP),
         }
+    }
+
+    /// A value for [`Map::update`] made from one CPU's value, as `bpftool map update` makes
+    /// it: for a per-CPU map, a value of [`Map::value_size`] bytes is copied to every CPU
+    /// (each copy rounded up to 8 bytes, the [`Map::host_value_size`] layout). Any other value
+    /// (already in the all-CPU layout, or for a map that is not per-CPU) is returned as it is.
+    ///
+    /// ```
+    /// use ebee_maps::{Map, MapSpec, MapType, flags::BPF_ANY};
+    /// let counters = Map::create(MapSpec::new("c", MapType::PercpuArray, 4, 4, 1), 2)?;
+    /// let all = counters.replicate_to_all_cpus(&[1, 2, 3, 4]);
+    /// assert_eq!(*all, [1, 2, 3, 4, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0]);
+    /// counters.update(&0u32.to_ne_bytes(), &all, BPF_ANY).unwrap();
+    /// assert_eq!(counters.lookup(&0u32.to_ne_bytes()).unwrap(), *all);
+    /// # Ok::<(), ebee_maps::MapError>(())
+    /// ```
+    pub fn replicate_to_all_cpus<'a>(&self, value: &'a [u8]) -> Cow<'a, [u8]> {
+        if !self.spec.map_type.is_percpu() || value.len() != self.value_size() {
+            return Cow::Borrowed(value);
+        }
+        let stride = self.value_size().next_multiple_of(8);
+        let mut all = vec![0u8; stride * self.ncpus()];
+        for copy in all.chunks_exact_mut(stride) {
+            copy[..value.len()].copy_from_slice(value);
+        }
+        Cow::Owned(all)
     }
 
     /// Stores `inner` under `key` in an array or hash of maps. `-EINVAL` when `inner` does

@@ -22,11 +22,13 @@
 //! ```
 //!
 //! # Map types
-//! [`MapType`] lists them with their kernel ids: array, percpu_array, hash, percpu_hash,
-//! lru_hash, lru_percpu_hash, lpm_trie, ringbuf, perf_event_array, prog_array, queue,
-//! stack, array_of_maps, hash_of_maps, bloom_filter. A definition is checked as
-//! `bpf(BPF_MAP_CREATE)` checks it, and a [`MapError`] says which rule failed and which errno
-//! the kernel returns. Operations return [`Errno`] with the kernel's numbers.
+//! [`MapType`] (re-exported from `ebee-abi`, as are [`flags`] and [`Errno`]) lists every
+//! kernel map type; ebee-maps implements ([`is_implemented`], [`implemented_type`]) array,
+//! percpu_array, hash, percpu_hash, lru_hash, lru_percpu_hash, lpm_trie, ringbuf,
+//! perf_event_array, prog_array, queue, stack, array_of_maps, hash_of_maps, bloom_filter. A
+//! definition is checked as `bpf(BPF_MAP_CREATE)` checks it, and a [`MapError`] says which
+//! rule failed and which errno the kernel returns. Operations return [`Errno`] with the
+//! kernel's numbers.
 //!
 //! # Program side and host side
 //! Program-side calls ([`Map::lookup_ptr`], [`Map::update_elem`], [`Map::delete_elem`],
@@ -99,6 +101,7 @@
 //!   Mature (the basis of crossbeam's concurrent structures), small, no unsafe burden on us
 //!   beyond using it; pinning is a thread-local operation, cheap enough for every program run.
 //! - `thiserror`: derives [`MapError`], as in every ebee crate.
+//! - `ebee-abi`: the kernel's numbers (map types, flags, errno values).
 //!
 //! Nothing else: the hash function is the kernel's jhash (written here, ~100 lines), which
 //! is as fast as general-purpose hashers on small keys and gives kernel-identical bucket
@@ -126,12 +129,13 @@ mod table;
 mod validate;
 
 pub use batch::{Batch, BatchCursor, Entry};
-pub use error::{Errno, MapError};
+pub use ebee_abi::{flags, Errno, MapType};
+pub use error::MapError;
 pub use map::Map;
 pub use mem::{bpf_spin_lock, bpf_spin_unlock};
 pub use perf::PerfRecord;
 pub use ringbuf::commit_raw as ringbuf_commit;
-pub use spec::{flags, MapSpec, MapType, PAGE_SIZE};
+pub use spec::{implemented_type, is_implemented, MapSpec, PAGE_SIZE};
 
 /// A pinned epoch: while it lives, no memory that a program-side call returned through it is
 /// freed. Pin one per program run with [`pin`]; see the crate docs for the contract.

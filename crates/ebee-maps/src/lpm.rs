@@ -5,11 +5,10 @@
 //! exactly and take the trie's lock. Replaced and removed nodes are retired to the epoch
 //! collector, as the kernel frees them after an RCU grace period.
 
-use crate::error::Errno;
 use crate::mem::{self, KeyBytes, Words};
-use crate::spec::flags::*;
 use crate::Guard;
 use crossbeam_epoch::{self as epoch, Atomic, Owned, Shared};
+use ebee_abi::{flags::*, Errno};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::sync::Mutex;

@@ -2,7 +2,7 @@
 
 use crate::array::{index_of, ArrayMap};
 use crate::bloom::Bloom;
-use crate::error::{Errno, MapError};
+use crate::error::MapError;
 use crate::fdarray::{MapArray, ProgArray};
 use crate::hash::{HashMap, Payload, Who};
 use crate::jhash::random_seed;
@@ -11,8 +11,9 @@ use crate::mem::LockField;
 use crate::perf::PerfEventArray;
 use crate::queue::QueueStack;
 use crate::ringbuf::RingBuf;
-use crate::spec::{flags::*, MapSpec, MapType};
+use crate::spec::MapSpec;
 use crate::Guard;
+use ebee_abi::{flags::*, Errno, MapType};
 use std::fmt;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
@@ -156,6 +157,7 @@ impl Map {
                 Kind::MapArray(MapArray::new(spec.max_entries).ok_or_else(oom)?)
             }
             MapType::BloomFilter => Kind::Bloom(Bloom::new(&spec).ok_or_else(oom)?),
+            _ => return Err(spec.unsupported()),
         };
         Ok(Arc::new(Map {
             spec,

@@ -10,8 +10,7 @@
 //! Samples are padded with zeros to `round_up(size + 4, 8) - 4` bytes, the raw-sample size
 //! perf reports.
 
-use crate::error::Errno;
-use crate::spec::flags::*;
+use ebee_abi::{flags::*, Errno};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 

@@ -3,8 +3,7 @@
 //! unless the flags are `BPF_EXIST`, which drops the oldest element; popping or peeking an
 //! empty map is `-ENOENT` (and zeroes the output, as the kernel does).
 
-use crate::error::Errno;
-use crate::spec::flags::*;
+use ebee_abi::{flags::*, Errno};
 use std::sync::Mutex;
 
 struct Ring {

@@ -17,9 +17,8 @@
 //! block and, in its metadata page, the ring's shared state — `bpf_ringbuf_submit` and
 //! `bpf_ringbuf_discard` take no map argument.
 
-use crate::error::Errno;
-use crate::spec::flags::*;
 use crate::spec::PAGE_SIZE;
+use ebee_abi::{flags::*, Errno};
 use std::alloc::{self, Layout};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};

@@ -1,78 +1,8 @@
-//! Map definitions ([`MapSpec`], [`MapType`]), the kernel's flag values ([`flags`]) and the
-//! creation rules the kernel enforces for each map type.
+//! Map definitions ([`MapSpec`]) and which of the kernel's map types ebee-maps implements
+//! ([`is_implemented`]).
 
-use crate::error::{Errno, MapError};
-use std::fmt;
-
-/// Flag values of the kernel UAPI (`include/uapi/linux/bpf.h`) that map operations take.
-pub mod flags {
-    /// Update flag: create a new element or update an existing one.
-    pub const BPF_ANY: u64 = 0;
-    /// Update flag: create a new element only if it does not exist.
-    pub const BPF_NOEXIST: u64 = 1;
-    /// Update flag: update an existing element only.
-    pub const BPF_EXIST: u64 = 2;
-    /// Update/lookup flag: copy the value under its `bpf_spin_lock`.
-    pub const BPF_F_LOCK: u64 = 4;
-
-    /// Map flag: do not preallocate (required for LPM tries).
-    pub const BPF_F_NO_PREALLOC: u32 = 1 << 0;
-    /// Map flag: one LRU list per CPU (LRU hashes only).
-    pub const BPF_F_NO_COMMON_LRU: u32 = 1 << 1;
-    /// Map flag: `numa_node` is set (accepted, no effect here).
-    pub const BPF_F_NUMA_NODE: u32 = 1 << 2;
-    /// Map flag: read-only for the host (syscall) side.
-    pub const BPF_F_RDONLY: u32 = 1 << 3;
-    /// Map flag: write-only for the host (syscall) side.
-    pub const BPF_F_WRONLY: u32 = 1 << 4;
-    /// Map flag: stack maps store build ids (not supported here).
-    pub const BPF_F_STACK_BUILD_ID: u32 = 1 << 5;
-    /// Map flag: hash with seed 0, giving a reproducible element order.
-    pub const BPF_F_ZERO_SEED: u32 = 1 << 6;
-    /// Map flag: read-only for programs (the verifier enforces it).
-    pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
-    /// Map flag: write-only for programs (the verifier enforces it).
-    pub const BPF_F_WRONLY_PROG: u32 = 1 << 8;
-    /// Map flag: clone the map (local storage only).
-    pub const BPF_F_CLONE: u32 = 1 << 9;
-    /// Map flag: the array may be `mmap`ed (accepted for arrays).
-    pub const BPF_F_MMAPABLE: u32 = 1 << 10;
-    /// Map flag: keep perf event array entries when the map file is closed.
-    pub const BPF_F_PRESERVE_ELEMS: u32 = 1 << 11;
-    /// Map flag: an array used as an inner map may differ in `max_entries`.
-    pub const BPF_F_INNER_MAP: u32 = 1 << 12;
-    /// All four access flags.
-    pub const BPF_F_ACCESS_MASK: u32 =
-        BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
-
-    /// `bpf_perf_event_output` flags: the index bits.
-    pub const BPF_F_INDEX_MASK: u64 = 0xffff_ffff;
-    /// `bpf_perf_event_output` index meaning "the CPU the program runs on".
-    pub const BPF_F_CURRENT_CPU: u64 = BPF_F_INDEX_MASK;
-    /// `bpf_skb/xdp_event_output` flags: how many context bytes to append (the helper's job).
-    pub const BPF_F_CTXLEN_MASK: u64 = 0xfffff << 32;
-
-    /// Ring buffer submit/output flag: do not wake the consumer.
-    pub const BPF_RB_NO_WAKEUP: u64 = 1 << 0;
-    /// Ring buffer submit/output flag: always wake the consumer.
-    pub const BPF_RB_FORCE_WAKEUP: u64 = 1 << 1;
-    /// `bpf_ringbuf_query`: bytes not yet consumed.
-    pub const BPF_RB_AVAIL_DATA: u64 = 0;
-    /// `bpf_ringbuf_query`: size of the data area.
-    pub const BPF_RB_RING_SIZE: u64 = 1;
-    /// `bpf_ringbuf_query`: consumer position.
-    pub const BPF_RB_CONS_POS: u64 = 2;
-    /// `bpf_ringbuf_query`: producer position.
-    pub const BPF_RB_PROD_POS: u64 = 3;
-    /// Ring buffer record header: the record is reserved and not yet committed.
-    pub const BPF_RINGBUF_BUSY_BIT: u32 = 1 << 31;
-    /// Ring buffer record header: the record was discarded.
-    pub const BPF_RINGBUF_DISCARD_BIT: u32 = 1 << 30;
-    /// Size of a ring buffer record header.
-    pub const BPF_RINGBUF_HDR_SZ: u32 = 8;
-}
-
-use flags::*;
+use crate::error::MapError;
+use ebee_abi::{flags::BPF_F_INNER_MAP, Errno, MapType};
 
 /// The kernel's `KMALLOC_MAX_SIZE` on x86-64 (4 MiB), which bounds several sizes.
 pub(crate) const KMALLOC_MAX_SIZE: u64 = 1 << 22;
@@ -81,160 +11,51 @@ pub(crate) const PCPU_MIN_UNIT_SIZE: u64 = 32 << 10;
 /// Page size the ring buffer rules use.
 pub const PAGE_SIZE: u32 = 4096;
 
-macro_rules! map_types {
-    ($( $(#[$doc:meta])* $variant:ident = $id:literal, $kname:literal; )*) => {
-        /// A map type ebee implements, with its kernel `enum bpf_map_type` value.
-        ///
-        /// ```
-        /// use ebee_maps::MapType;
-        /// assert_eq!(MapType::from_kernel_id(1), Some(MapType::Hash));
-        /// assert_eq!(MapType::LpmTrie.kernel_id(), 11);
-        /// assert_eq!(MapType::from_kernel_id(15), None); // sockmap: not implemented
-        /// ```
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        #[non_exhaustive]
-        pub enum MapType {
-            $( $(#[$doc])* $variant = $id, )*
-        }
-
-        impl MapType {
-            /// The type with this kernel id, if ebee implements it.
-            pub fn from_kernel_id(id: u32) -> Option<MapType> {
-                match id {
-                    $( $id => Some(MapType::$variant), )*
-                    _ => None,
-                }
-            }
-
-            /// The kernel's `enum bpf_map_type` value.
-            pub fn kernel_id(self) -> u32 {
-                self as u32
-            }
-
-            /// The kernel's name without the `BPF_MAP_TYPE_` prefix, lower case (`"lru_hash"`).
-            pub fn name(self) -> &'static str {
-                match self {
-                    $( MapType::$variant => $kname, )*
-                }
-            }
-        }
-    };
+/// Whether ebee-maps implements map type `t` (which [`Map::create`](crate::Map::create)
+/// then creates, if the definition follows the kernel's rules).
+///
+/// ```
+/// use ebee_maps::{is_implemented, MapType};
+/// assert!(is_implemented(MapType::LruPercpuHash));
+/// assert!(!is_implemented(MapType::Sockmap));
+/// ```
+pub fn is_implemented(t: MapType) -> bool {
+    matches!(
+        t,
+        MapType::Hash
+            | MapType::Array
+            | MapType::ProgArray
+            | MapType::PerfEventArray
+            | MapType::PercpuHash
+            | MapType::PercpuArray
+            | MapType::LruHash
+            | MapType::LruPercpuHash
+            | MapType::LpmTrie
+            | MapType::ArrayOfMaps
+            | MapType::HashOfMaps
+            | MapType::Queue
+            | MapType::Stack
+            | MapType::RingBuf
+            | MapType::BloomFilter
+    )
 }
 
-map_types! {
-    /// `BPF_MAP_TYPE_HASH`.
-    Hash = 1, "hash";
-    /// `BPF_MAP_TYPE_ARRAY`.
-    Array = 2, "array";
-    /// `BPF_MAP_TYPE_PROG_ARRAY`: program ids for tail calls.
-    ProgArray = 3, "prog_array";
-    /// `BPF_MAP_TYPE_PERF_EVENT_ARRAY`.
-    PerfEventArray = 4, "perf_event_array";
-    /// `BPF_MAP_TYPE_PERCPU_HASH`.
-    PercpuHash = 5, "percpu_hash";
-    /// `BPF_MAP_TYPE_PERCPU_ARRAY`.
-    PercpuArray = 6, "percpu_array";
-    /// `BPF_MAP_TYPE_LRU_HASH`.
-    LruHash = 9, "lru_hash";
-    /// `BPF_MAP_TYPE_LRU_PERCPU_HASH`.
-    LruPercpuHash = 10, "lru_percpu_hash";
-    /// `BPF_MAP_TYPE_LPM_TRIE`.
-    LpmTrie = 11, "lpm_trie";
-    /// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
-    ArrayOfMaps = 12, "array_of_maps";
-    /// `BPF_MAP_TYPE_HASH_OF_MAPS`.
-    HashOfMaps = 13, "hash_of_maps";
-    /// `BPF_MAP_TYPE_QUEUE`.
-    Queue = 22, "queue";
-    /// `BPF_MAP_TYPE_STACK`.
-    Stack = 23, "stack";
-    /// `BPF_MAP_TYPE_RINGBUF`.
-    RingBuf = 27, "ringbuf";
-    /// `BPF_MAP_TYPE_BLOOM_FILTER`.
-    BloomFilter = 30, "bloom_filter";
-}
-
-impl MapType {
-    /// The type with kernel id `id`, or [`MapError::UnsupportedType`] naming map `name`.
-    ///
-    /// ```
-    /// use ebee_maps::MapType;
-    /// let err = MapType::parse("socks", 15).unwrap_err();
-    /// assert_eq!(err.to_string(), "map `socks`: map type 15 (sockmap) is not supported by ebee");
-    /// ```
-    pub fn parse(name: &str, id: u32) -> Result<MapType, MapError> {
-        MapType::from_kernel_id(id).ok_or_else(|| MapError::UnsupportedType {
+/// The map type with kernel id `id` if ebee-maps implements it, else
+/// [`MapError::UnsupportedType`] naming map `name`.
+///
+/// ```
+/// use ebee_maps::{implemented_type, MapType};
+/// assert_eq!(implemented_type("flows", 1), Ok(MapType::Hash));
+/// let err = implemented_type("socks", 15).unwrap_err();
+/// assert_eq!(err.to_string(), "map `socks`: map type 15 (sockmap) is not supported by ebee");
+/// ```
+pub fn implemented_type(name: &str, id: u32) -> Result<MapType, MapError> {
+    MapType::from_kernel_id(id)
+        .filter(|&t| is_implemented(t))
+        .ok_or_else(|| MapError::UnsupportedType {
             name: name.to_string(),
             id,
         })
-    }
-
-    /// The kernel's name for any `enum bpf_map_type` value, implemented here or not.
-    pub fn kernel_type_name(id: u32) -> &'static str {
-        const NAMES: [&str; 34] = [
-            "unspec",
-            "hash",
-            "array",
-            "prog_array",
-            "perf_event_array",
-            "percpu_hash",
-            "percpu_array",
-            "stack_trace",
-            "cgroup_array",
-            "lru_hash",
-            "lru_percpu_hash",
-            "lpm_trie",
-            "array_of_maps",
-            "hash_of_maps",
-            "devmap",
-            "sockmap",
-            "cpumap",
-            "xskmap",
-            "sockhash",
-            "cgroup_storage",
-            "reuseport_sockarray",
-            "percpu_cgroup_storage",
-            "queue",
-            "stack",
-            "sk_storage",
-            "devmap_hash",
-            "struct_ops",
-            "ringbuf",
-            "inode_storage",
-            "task_storage",
-            "bloom_filter",
-            "user_ringbuf",
-            "cgrp_storage",
-            "arena",
-        ];
-        NAMES.get(id as usize).copied().unwrap_or("unknown")
-    }
-
-    /// True for the types whose values exist once per CPU.
-    pub fn is_percpu(self) -> bool {
-        matches!(
-            self,
-            MapType::PercpuArray | MapType::PercpuHash | MapType::LruPercpuHash
-        )
-    }
-
-    /// True for the hash-table types (including LRU and hash of maps).
-    pub fn is_hash(self) -> bool {
-        matches!(
-            self,
-            MapType::Hash
-                | MapType::PercpuHash
-                | MapType::LruHash
-                | MapType::LruPercpuHash
-                | MapType::HashOfMaps
-        )
-    }
-}
-
-impl fmt::Display for MapType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
 }
 
 /// A map definition: what `bpf(BPF_MAP_CREATE)` takes, plus the inner-map template of a
@@ -259,7 +80,7 @@ pub struct MapSpec {
     pub value_size: u32,
     /// Maximum number of entries (bytes of the data area for a ring buffer).
     pub max_entries: u32,
-    /// `BPF_F_*` map flags ([`flags`]).
+    /// `BPF_F_*` map flags ([`crate::flags`]).
     pub map_flags: u32,
     /// Type-specific extra: the number of hash functions of a bloom filter (low 4 bits).
     pub map_extra: u64,
@@ -315,6 +136,14 @@ impl MapSpec {
         self
     }
 
+    /// The error for a definition of a type ebee-maps does not implement.
+    pub(crate) fn unsupported(&self) -> MapError {
+        MapError::UnsupportedType {
+            name: self.name.clone(),
+            id: self.map_type.kernel_id(),
+        }
+    }
+
     pub(crate) fn invalid(&self, errno: Errno, reason: impl Into<String>) -> MapError {
         MapError::Invalid {
             name: self.name.clone(),
@@ -339,5 +168,20 @@ impl MapSpec {
             return self.max_entries == other.max_entries;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Map;
+
+    #[test]
+    fn exactly_the_implemented_types_get_past_the_type_check() {
+        for &t in MapType::ALL {
+            let result = Map::create(MapSpec::new("m", t, 4, 4, 1), 1);
+            let unsupported = matches!(result, Err(MapError::UnsupportedType { .. }));
+            assert_eq!(unsupported, !is_implemented(t), "{t}: {result:?}");
+        }
     }
 }

@@ -1,13 +1,17 @@
 //! The creation rules `bpf(BPF_MAP_CREATE)` enforces for each map type, in the kernel's
 //! order (`map_create` in `syscall.c`, then each type's `map_alloc_check`/`map_alloc`).
 
-use crate::error::{Errno, MapError};
-use crate::spec::{flags::*, MapSpec, MapType, KMALLOC_MAX_SIZE, PAGE_SIZE, PCPU_MIN_UNIT_SIZE};
+use crate::error::MapError;
+use crate::spec::{is_implemented, MapSpec, KMALLOC_MAX_SIZE, PAGE_SIZE, PCPU_MIN_UNIT_SIZE};
+use ebee_abi::{flags::*, Errno, MapType};
 
 impl MapSpec {
     /// Checks the definition against the kernel's rules, in the kernel's order, and returns
     /// it with `max_entries` adjusted as the kernel adjusts it.
     pub(crate) fn validate(&self, ncpus: usize) -> Result<MapSpec, MapError> {
+        if !is_implemented(self.map_type) {
+            return Err(self.unsupported());
+        }
         let einval = |reason: &str| Err(self.invalid(Errno::EINVAL, reason));
         if ncpus == 0 {
             return einval("the number of CPUs must be at least 1");
@@ -43,6 +47,7 @@ impl MapSpec {
             MapType::Queue | MapType::Stack => self.check_queue()?,
             MapType::RingBuf => self.check_ringbuf()?,
             MapType::BloomFilter => self.check_bloom()?,
+            _ => return Err(self.unsupported()),
         }
         if matches!(self.map_type, MapType::ArrayOfMaps | MapType::HashOfMaps) {
             let Some(inner) = &self.inner else {

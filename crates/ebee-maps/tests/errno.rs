@@ -382,7 +382,7 @@ fn access_flags_and_freeze() {
 
 #[test]
 fn creation_errors_name_the_map() {
-    let err = MapType::parse("socks", 15).unwrap_err();
+    let err = ebee_maps::implemented_type("socks", 15).unwrap_err();
     assert!(matches!(err, MapError::UnsupportedType { id: 15, .. }));
     assert_eq!(err.errno(), Errno::EINVAL);
     let rb = |size| Map::create(MapSpec::new("rb", MapType::RingBuf, 0, 0, size), 1);

@@ -8,11 +8,11 @@
 //!   of a map-in-map (or `int (*values[])(void *)` for a program array), whose initial
 //!   elements are relocations in `.rel.maps`.
 
+use ebee_abi::MapType;
+
 use crate::btf::{Btf, BtfKind, BtfMember};
 use crate::elf::{reloc, Elf, ElfSection};
-use crate::maps::{
-    spin_lock_offset, MapOrigin, MapSlot, MapSpec, SlotTarget, BPF_MAP_TYPE_PROG_ARRAY,
-};
+use crate::maps::{spin_lock_offset, MapOrigin, MapSlot, MapSpec, SlotTarget};
 use crate::ObjectError;
 
 /// A map of `.maps` with what is needed to place its initial slots.
@@ -232,7 +232,7 @@ fn parse_values(
     if !is_last {
         return err("`values` must be the last member");
     }
-    let is_prog_array = spec.map_type == BPF_MAP_TYPE_PROG_ARRAY;
+    let is_prog_array = spec.map_type == MapType::ProgArray.kernel_id();
     if !spec.is_map_in_map() && !is_prog_array {
         return err("`values` is only for map-in-map and program array maps");
     }

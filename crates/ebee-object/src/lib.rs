@@ -133,10 +133,6 @@ pub use globals::GlobalVariable;
 pub use linked::{
     CoreDiagnostic, FunctionInfo, KfuncCall, LineInfo, LinkedProgram, MapReference, CORE_POISON_IMM,
 };
-pub use maps::{
-    map_type_name, DataSection, MapOrigin, MapSlot, MapSpec, SlotTarget, BPF_F_MMAPABLE,
-    BPF_F_RDONLY_PROG,
-};
+pub use maps::{DataSection, MapOrigin, MapSlot, MapSpec, SlotTarget};
 pub use programs::ProgramKind;
-pub use relocations::{BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE};
 pub use spec::{ObjectSpec, ProgramSpec};

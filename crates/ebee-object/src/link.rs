@@ -6,14 +6,13 @@
 
 use std::collections::HashMap;
 
+use ebee_abi::pseudo::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL};
 use ebee_isa::{decode_program, Insn};
 
 use crate::btf::Btf;
 use crate::co_re::{self, Poisoned};
 use crate::linked::{CoreDiagnostic, FunctionInfo, KfuncCall, LineInfo, LinkedProgram};
-use crate::relocations::{
-    apply_map_relocations, Reloc, CALL, LDDW, PSEUDO_CALL, PSEUDO_FUNC, PSEUDO_KFUNC_CALL,
-};
+use crate::relocations::{apply_map_relocations, Reloc, CALL, LDDW};
 use crate::spec::{ObjectSpec, ProgramSpec};
 use crate::ObjectError;
 
@@ -203,7 +202,7 @@ impl Linker<'_> {
                 if pc + 1 >= self.slots.len() {
                     return Err(self.error(pc, "lddw is cut short".into()));
                 }
-                self.slots[pc].src = PSEUDO_FUNC;
+                self.slots[pc].src = BPF_PSEUDO_FUNC;
                 self.slots[pc + 1].imm = 0;
             }
         }
@@ -219,7 +218,7 @@ impl Linker<'_> {
             match (insn.opcode, self.spec.code[code].relocs.get(&slot)) {
                 (CALL, Some(Reloc::Call { code, slot })) => Some((*code, *slot)),
                 (CALL, Some(Reloc::Kfunc(name))) => {
-                    self.slots[pc].src = PSEUDO_KFUNC_CALL;
+                    self.slots[pc].src = BPF_PSEUDO_KFUNC_CALL;
                     self.slots[pc].imm = 0;
                     self.kfunc_calls.push(KfuncCall {
                         pc,
@@ -227,7 +226,7 @@ impl Linker<'_> {
                     });
                     None
                 }
-                (CALL, None) if insn.src == PSEUDO_CALL => {
+                (CALL, None) if insn.src == BPF_PSEUDO_CALL => {
                     // A call within the section, without relocation: relative to its place.
                     let target = slot as i64 + i64::from(insn.imm) + 1;
                     let len = self.spec.code[code].slots.len();
@@ -240,7 +239,7 @@ impl Linker<'_> {
                     Some((code, target))
                 }
                 (LDDW, Some(Reloc::FuncAddr { code, slot })) => Some((*code, *slot)),
-                (LDDW, None) if insn.src == PSEUDO_FUNC => {
+                (LDDW, None) if insn.src == BPF_PSEUDO_FUNC => {
                     return Err(self.error(pc, "function address without a relocation".into()));
                 }
                 _ => None,

@@ -2,25 +2,13 @@
 //! sections (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`) as maps. BTF-defined maps
 //! (`.maps`) are in `btf_maps.rs`.
 
+use ebee_abi::flags::{BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
+use ebee_abi::MapType;
 use object::elf;
 
 use crate::btf::{Btf, BtfKind};
 use crate::elf::{Elf, ElfSection};
 use crate::ObjectError;
-
-/// `BPF_MAP_TYPE_ARRAY`.
-pub(crate) const BPF_MAP_TYPE_ARRAY: u32 = 2;
-/// `BPF_MAP_TYPE_PROG_ARRAY`.
-pub(crate) const BPF_MAP_TYPE_PROG_ARRAY: u32 = 3;
-/// `BPF_MAP_TYPE_ARRAY_OF_MAPS`.
-pub(crate) const BPF_MAP_TYPE_ARRAY_OF_MAPS: u32 = 12;
-/// `BPF_MAP_TYPE_HASH_OF_MAPS`.
-pub(crate) const BPF_MAP_TYPE_HASH_OF_MAPS: u32 = 13;
-/// `BPF_F_RDONLY_PROG`: programs may only read the map (libbpf sets it on `.rodata*`).
-pub const BPF_F_RDONLY_PROG: u32 = 1 << 7;
-/// `BPF_F_MMAPABLE`: the map's memory can be mapped by the host (libbpf sets it on global
-/// data maps that hold a non-static variable).
-pub const BPF_F_MMAPABLE: u32 = 1 << 10;
 
 /// Largest global data section accepted (far above the kernel's limit for an array value,
 /// 4 MiB on common configurations); larger ones are an error rather than an allocation.
@@ -158,65 +146,20 @@ impl MapSpec {
         }
     }
 
-    /// The map type's name without `BPF_MAP_TYPE_` (`HASH`, `ARRAY_OF_MAPS`), if known.
+    /// The map type's name without `BPF_MAP_TYPE_` (`HASH`, `ARRAY_OF_MAPS`), if the kernel
+    /// has the type.
     pub fn type_name(&self) -> Option<&'static str> {
-        map_type_name(self.map_type)
+        let kernel_name = MapType::from_kernel_id(self.map_type)?.kernel_name();
+        kernel_name.strip_prefix("BPF_MAP_TYPE_")
     }
 
     /// True for `ARRAY_OF_MAPS` and `HASH_OF_MAPS`.
     pub fn is_map_in_map(&self) -> bool {
         matches!(
-            self.map_type,
-            BPF_MAP_TYPE_ARRAY_OF_MAPS | BPF_MAP_TYPE_HASH_OF_MAPS
+            MapType::from_kernel_id(self.map_type),
+            Some(MapType::ArrayOfMaps | MapType::HashOfMaps)
         )
     }
-}
-
-/// The name of a kernel map type number without `BPF_MAP_TYPE_`, if known.
-///
-/// ```
-/// assert_eq!(ebee_object::map_type_name(2), Some("ARRAY"));
-/// assert_eq!(ebee_object::map_type_name(27), Some("RINGBUF"));
-/// assert_eq!(ebee_object::map_type_name(1000), None);
-/// ```
-pub fn map_type_name(map_type: u32) -> Option<&'static str> {
-    const NAMES: [&str; 34] = [
-        "UNSPEC",
-        "HASH",
-        "ARRAY",
-        "PROG_ARRAY",
-        "PERF_EVENT_ARRAY",
-        "PERCPU_HASH",
-        "PERCPU_ARRAY",
-        "STACK_TRACE",
-        "CGROUP_ARRAY",
-        "LRU_HASH",
-        "LRU_PERCPU_HASH",
-        "LPM_TRIE",
-        "ARRAY_OF_MAPS",
-        "HASH_OF_MAPS",
-        "DEVMAP",
-        "SOCKMAP",
-        "CPUMAP",
-        "XSKMAP",
-        "SOCKHASH",
-        "CGROUP_STORAGE",
-        "REUSEPORT_SOCKARRAY",
-        "PERCPU_CGROUP_STORAGE",
-        "QUEUE",
-        "STACK",
-        "SK_STORAGE",
-        "DEVMAP_HASH",
-        "STRUCT_OPS",
-        "RINGBUF",
-        "INODE_STORAGE",
-        "TASK_STORAGE",
-        "BLOOM_FILTER",
-        "USER_RINGBUF",
-        "CGRP_STORAGE",
-        "ARENA",
-    ];
-    NAMES.get(usize::try_from(map_type).ok()?).copied()
 }
 
 /// The maps of the legacy `maps` section: one `struct bpf_map_def` per symbol, of the
@@ -321,7 +264,7 @@ pub(crate) fn data_map(
         }
     }
     Ok(MapSpec {
-        map_type: BPF_MAP_TYPE_ARRAY,
+        map_type: MapType::Array.kernel_id(),
         key_size: 4,
         value_size: data.len() as u32,
         max_entries: 1,

@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use ebee_abi::pseudo::{
+    BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
+};
 use ebee_isa::Insn;
 
 use crate::elf::{reloc, Elf, ElfSection, ElfSymbol};
@@ -15,16 +18,6 @@ use crate::ObjectError;
 pub(crate) const LDDW: u8 = 0x18;
 /// `call` opcode.
 pub(crate) const CALL: u8 = 0x85;
-/// `call` kind of a bpf-to-bpf call (`BPF_PSEUDO_CALL`).
-pub(crate) const PSEUDO_CALL: u8 = 1;
-/// `call` kind of a kfunc call (`BPF_PSEUDO_KFUNC_CALL`).
-pub(crate) const PSEUDO_KFUNC_CALL: u8 = 2;
-/// `lddw` kind of a function address (`BPF_PSEUDO_FUNC`).
-pub(crate) const PSEUDO_FUNC: u8 = 4;
-/// `lddw` kind of a map by index (`BPF_PSEUDO_MAP_IDX`).
-pub const BPF_PSEUDO_MAP_IDX: u8 = 5;
-/// `lddw` kind of an address in a map's value by map index (`BPF_PSEUDO_MAP_IDX_VALUE`).
-pub const BPF_PSEUDO_MAP_IDX_VALUE: u8 = 6;
 
 /// What a relocated instruction refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,7 +102,7 @@ fn reject_unrelocated_pseudo(
 ) -> Result<(), ObjectError> {
     let unrelocated = slots.iter().enumerate().find(|&(insn, slot)| {
         let pseudo = (slot.opcode == LDDW && slot.src != 0)
-            || (slot.opcode == CALL && slot.src == PSEUDO_KFUNC_CALL);
+            || (slot.opcode == CALL && slot.src == BPF_PSEUDO_KFUNC_CALL);
         pseudo && !relocs.contains_key(&insn)
     });
     match unrelocated {
@@ -142,12 +135,12 @@ fn call_target(
     slot: Insn,
 ) -> Result<Reloc, String> {
     if symbol.is_undefined() {
-        if slot.src != PSEUDO_CALL && slot.src != PSEUDO_KFUNC_CALL {
+        if slot.src != BPF_PSEUDO_CALL && slot.src != BPF_PSEUDO_KFUNC_CALL {
             return Err(format!("call kind {} to an extern function", slot.src));
         }
         return Ok(Reloc::Kfunc(symbol.name.clone()));
     }
-    if slot.src != PSEUDO_CALL {
+    if slot.src != BPF_PSEUDO_CALL {
         return Err(format!(
             "relocation on a call of kind {}, not a bpf-to-bpf call",
             slot.src

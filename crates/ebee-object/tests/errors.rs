@@ -167,7 +167,7 @@ fn pseudo_kinds_without_relocation_are_refused() {
         .file_range()
         .unwrap()
         .0 as usize;
-    bytes[code + insn + 1] |= 5 << 4; // src = BPF_PSEUDO_MAP_IDX
+    bytes[code + insn + 1] |= ebee_abi::pseudo::BPF_PSEUDO_MAP_IDX << 4;
     let err = ObjectSpec::parse(&bytes).unwrap_err();
     let text = err.to_string();
     assert!(

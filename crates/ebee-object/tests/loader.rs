@@ -5,10 +5,11 @@
 mod common;
 
 use common::bpf_object;
+use ebee_abi::flags::{BPF_F_MMAPABLE, BPF_F_NO_PREALLOC, BPF_F_RDONLY_PROG};
 use ebee_isa::{decode_program, encode_program, Instruction, Op};
 use ebee_object::{
     DataSection, LinkedProgram, MapOrigin, MapReference, ObjectError, ObjectSpec, ProgramKind,
-    SlotTarget, BPF_F_MMAPABLE, BPF_F_RDONLY_PROG,
+    SlotTarget,
 };
 
 fn spec(name: &str) -> ObjectSpec {
@@ -298,7 +299,7 @@ fn btf_maps_of_every_shape() {
         (counters.key_size, counters.value_size, counters.max_entries),
         (4, 24, 1024)
     );
-    assert_eq!(counters.map_flags, 1, "BPF_F_NO_PREALLOC");
+    assert_eq!(counters.map_flags, BPF_F_NO_PREALLOC);
     assert_eq!(counters.spin_lock_offset, Some(8));
     let value = spec
         .btf()

@@ -2,14 +2,15 @@
 
 use std::fmt;
 
-use ebee_kernel::consts::BPF_ANY;
+use ebee_abi::flags::BPF_ANY;
+use ebee_abi::xdp_action::XDP_REDIRECT;
 use ebee_kernel::{KernelObject, LoadOptions, TestRun};
 
 use crate::filter::{filter_value_hits, stats_totals, MAP_STATS};
 use crate::scenarios::Scenario;
 
 /// Number of entries of `xdp_stats_map` (`XDP_ABORTED` ..= `XDP_REDIRECT`).
-pub const STATS_ENTRIES: usize = 5;
+pub const STATS_ENTRIES: usize = XDP_REDIRECT as usize + 1;
 
 /// Why a kernel run gave no verdicts.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -47,6 +47,7 @@ mod pcap;
 mod pools;
 mod scenarios;
 
+pub use ebee_abi::xdp_action::{XDP_ABORTED, XDP_DROP, XDP_PASS};
 pub use filter::{
     filter_value_hits, map_updates, stats_totals, Direction, FilterRule, MapUpdate, PortProto,
     Target,
@@ -59,7 +60,4 @@ pub use packets::{
     mixed_traffic, BROADCAST_MAC, ETH_HLEN, IPV4_POOL, IPV6_POOL, MAC_POOL, MIN_FRAME, PORT_POOL,
 };
 pub use pcap::{read_pcap, write_pcap, PCAP_EPOCH_SECS};
-pub use scenarios::{
-    scenarios, scenarios_with_cpus, Policy, Scenario, XDP_ABORTED, XDP_DROP, XDP_PASS,
-    XDP_TOOLS_BPF_DIR,
-};
+pub use scenarios::{scenarios, scenarios_with_cpus, Policy, Scenario, XDP_TOOLS_BPF_DIR};

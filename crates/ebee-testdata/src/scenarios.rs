@@ -3,18 +3,13 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
+use ebee_abi::xdp_action::{XDP_DROP, XDP_PASS};
+
 use crate::filter::{map_updates, Direction, FilterRule, MapUpdate, PortProto};
 use crate::packets::{IPV4_POOL, IPV6_POOL, MAC_POOL};
 
 /// Where Debian's `xdp-tools` package installs the compiled xdp-filter objects.
 pub const XDP_TOOLS_BPF_DIR: &str = "/usr/lib/x86_64-linux-gnu/bpf";
-
-/// `XDP_ABORTED`: the program's answer to headers it cannot parse.
-pub const XDP_ABORTED: u32 = 0;
-/// `XDP_DROP`.
-pub const XDP_DROP: u32 = 1;
-/// `XDP_PASS`.
-pub const XDP_PASS: u32 = 2;
 
 /// What an xdp-filter program does with packets no rule matches
 /// (`xdp-filter load --policy`).

@@ -5,27 +5,21 @@ use ebee_maps::Map;
 use std::collections::BTreeMap;
 
 /// Writes one entry. For per-CPU maps a value of the map's value size goes to every CPU (as
-/// `bpftool map update` does); a value in the full per-CPU layout is used as it is.
+/// `bpftool map update` does, [`Map::replicate_to_all_cpus`]); a value in the full per-CPU
+/// layout is used as it is. Queues, stacks and bloom filters take a push (empty key).
 pub fn set_entry(map: &Map, key: &[u8], value: &[u8]) -> Result<(), Error> {
     let errno = |errno| Error::MapOperation {
         map: map.name().to_string(),
         errno,
     };
-    if map.map_type().is_percpu() && value.len() == map.value_size() {
-        let stride = map.value_size().next_multiple_of(8);
-        let mut all = vec![0u8; stride * map.ncpus()];
-        for cpu in 0..map.ncpus() {
-            all[cpu * stride..cpu * stride + value.len()].copy_from_slice(value);
-        }
-        return map.update(key, &all, 0).map_err(errno);
-    }
+    let value = map.replicate_to_all_cpus(value);
     match map.map_type() {
         ebee_maps::MapType::Queue | ebee_maps::MapType::Stack | ebee_maps::MapType::BloomFilter
             if key.is_empty() =>
         {
-            map.push(value, 0).map_err(errno)
+            map.push(&value, 0).map_err(errno)
         }
-        _ => map.update(key, value, 0).map_err(errno),
+        _ => map.update(key, &value, 0).map_err(errno),
     }
 }
 

@@ -346,7 +346,7 @@ fn create_maps(spec: &ObjectSpec, ncpus: usize) -> Result<Vec<Arc<Map>>, Error> 
 /// The ebee-maps spec of a map definition. As libbpf does, a perf event array without
 /// `max_entries` gets one entry per CPU (`ncpus`).
 fn convert_spec(def: &ebee_object::MapSpec, ncpus: usize) -> Result<ebee_maps::MapSpec, Error> {
-    let map_type = MapType::parse(&def.name, def.map_type)?;
+    let map_type = ebee_maps::implemented_type(&def.name, def.map_type)?;
     let max_entries = match (map_type, def.max_entries) {
         (MapType::PerfEventArray, 0) => u32::try_from(ncpus).unwrap_or(u32::MAX),
         (_, n) => n,

@@ -8,7 +8,6 @@
 
 pub(crate) mod checksum;
 pub(crate) mod events;
-mod kernel_names;
 pub(crate) mod maps;
 pub(crate) mod probe;
 pub(crate) mod process;
@@ -147,7 +146,7 @@ pub fn by_id(id: u32) -> Option<&'static HelperDef> {
 
 /// The kernel's name of helper `id` (whether or not ebee provides it).
 pub fn kernel_name(id: u32) -> Option<&'static str> {
-    kernel_names::KERNEL_HELPER_NAMES.get(id as usize).copied()
+    ebee_abi::helper_names::helper_name(id)
 }
 
 impl HelperDef {

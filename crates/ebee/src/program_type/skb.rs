@@ -5,6 +5,9 @@
 //! `tc_index`, `tc_classid`, `queue_mapping` and `tstamp`. 4-byte fields may be read in part.
 
 use super::{Field, FieldKind, ProgramTypeSpec, Who};
+use ebee_abi::prog_type::{
+    BPF_PROG_TYPE_SCHED_ACT, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SOCKET_FILTER,
+};
 use FieldKind::{Pointer, Scalar};
 use Who::{Everyone, Nobody, TcOnly};
 
@@ -74,7 +77,7 @@ const FIELDS: &[Field] = &[
 /// `BPF_PROG_TYPE_SOCKET_FILTER`: returns how many bytes of the packet to keep (0 drops).
 pub static SOCKET_FILTER: ProgramTypeSpec = ProgramTypeSpec {
     name: "socket_filter",
-    kernel_type: 1,
+    kernel_type: BPF_PROG_TYPE_SOCKET_FILTER,
     ctx_size: 192,
     fields: FIELDS,
     is_tc: false,
@@ -85,7 +88,7 @@ pub static SOCKET_FILTER: ProgramTypeSpec = ProgramTypeSpec {
 /// `BPF_PROG_TYPE_SCHED_CLS` (`tc`, `classifier`, `tcx/*`): verdicts `TC_ACT_*`.
 pub static TC_CLS: ProgramTypeSpec = ProgramTypeSpec {
     name: "sched_cls",
-    kernel_type: 3,
+    kernel_type: BPF_PROG_TYPE_SCHED_CLS,
     ctx_size: 192,
     fields: FIELDS,
     is_tc: true,
@@ -96,7 +99,7 @@ pub static TC_CLS: ProgramTypeSpec = ProgramTypeSpec {
 /// `BPF_PROG_TYPE_SCHED_ACT` (`action`).
 pub static TC_ACT: ProgramTypeSpec = ProgramTypeSpec {
     name: "sched_act",
-    kernel_type: 4,
+    kernel_type: BPF_PROG_TYPE_SCHED_ACT,
     ctx_size: 192,
     fields: FIELDS,
     is_tc: true,

@@ -3,6 +3,7 @@
 //! ebee does not run, so it is refused.
 
 use super::{Field, FieldKind, ProgramTypeSpec, Who};
+use ebee_abi::prog_type::BPF_PROG_TYPE_XDP;
 
 const fn field(name: &'static str, offset: u16, readable: Who, kind: FieldKind) -> Field {
     Field {
@@ -30,7 +31,7 @@ const FIELDS: &[Field] = &[
 /// `XDP_REDIRECT` 4.
 pub static XDP: ProgramTypeSpec = ProgramTypeSpec {
     name: "xdp",
-    kernel_type: 6,
+    kernel_type: BPF_PROG_TYPE_XDP,
     ctx_size: 24,
     fields: FIELDS,
     is_tc: false,

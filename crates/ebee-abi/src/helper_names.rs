@@ -1,8 +1,16 @@
-//! Every kernel helper's name by id, as `__BPF_FUNC_MAPPER` in `linux/bpf.h` lists them
-//! (ids 0–209). Used to name helpers ebee does not provide when it refuses a program.
+//! Helper ids and names: `__BPF_FUNC_MAPPER` of `linux/bpf.h`, which defines
+//! `enum bpf_func_id` (`BPF_FUNC_map_lookup_elem` = 1 …). The list is complete: since
+//! Linux 6.2 (`cgrp_storage_get`, `cgrp_storage_delete`, after the 6.1 header) the kernel adds
+//! kfuncs instead of helpers.
+//!
+//! ```
+//! use ebee_abi::helper_names::helper_name;
+//! assert_eq!(helper_name(6), Some("trace_printk"));
+//! assert_eq!(helper_name(5000), None);
+//! ```
 
-/// Kernel helper names without the `bpf_` prefix, indexed by `BPF_FUNC_*` id.
-pub(crate) const KERNEL_HELPER_NAMES: &[&str] = &[
+/// Every helper's name without the `bpf_` prefix, indexed by its `BPF_FUNC_*` id.
+pub const HELPER_NAMES: &[&str] = &[
     "unspec",
     "map_lookup_elem",
     "map_update_elem",
@@ -213,4 +221,11 @@ pub(crate) const KERNEL_HELPER_NAMES: &[&str] = &[
     "tcp_raw_check_syncookie_ipv6",
     "ktime_get_tai_ns",
     "user_ringbuf_drain",
+    "cgrp_storage_get",
+    "cgrp_storage_delete",
 ];
+
+/// The name of helper `id` without `bpf_` (`"map_lookup_elem"`), if the kernel has it.
+pub fn helper_name(id: u32) -> Option<&'static str> {
+    HELPER_NAMES.get(usize::try_from(id).ok()?).copied()
+}
