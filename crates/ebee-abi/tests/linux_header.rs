@@ -215,3 +215,28 @@ fn errno_numbers_match_the_headers() {
     }
     assert!(checked >= 34, "{checked} errno values checked");
 }
+
+#[test]
+fn tc_verdicts_match_pkt_cls_h() {
+    let Some(text) = read("/usr/include/linux/pkt_cls.h") else {
+        return;
+    };
+    let header = Header::parse(&text);
+    use ebee_abi::tc_act::*;
+    let verdicts = [
+        ("TC_ACT_OK", TC_ACT_OK),
+        ("TC_ACT_RECLASSIFY", TC_ACT_RECLASSIFY),
+        ("TC_ACT_SHOT", TC_ACT_SHOT),
+        ("TC_ACT_PIPE", TC_ACT_PIPE),
+        ("TC_ACT_STOLEN", TC_ACT_STOLEN),
+        ("TC_ACT_QUEUED", TC_ACT_QUEUED),
+        ("TC_ACT_REPEAT", TC_ACT_REPEAT),
+        ("TC_ACT_REDIRECT", TC_ACT_REDIRECT),
+        ("TC_ACT_TRAP", TC_ACT_TRAP),
+    ];
+    for (name, value) in verdicts {
+        assert_eq!(header.value(name), Some(value as u64), "{name}");
+    }
+    // `(-1)`: the reader has no unary minus.
+    assert!(text.contains("#define TC_ACT_UNSPEC\t(-1)") && TC_ACT_UNSPEC == -1);
+}

@@ -178,3 +178,24 @@ fn object_errors_name_what_and_where() {
         );
     }
 }
+
+/// Regression: `--budget` used to be ignored for objects.
+#[test]
+fn run_applies_the_budget_to_objects() {
+    let object = example_object();
+    let packet = Path::new(env!("CARGO_TARGET_TMPDIR")).join("budget_packet.bin");
+    std::fs::write(&packet, [0u8; 64]).unwrap();
+    let args = |budget: &'static str| {
+        let (object, packet) = (object.to_str().unwrap(), packet.to_str().unwrap());
+        ebee(&["run", object, "--data-in", packet, "--budget", budget])
+    };
+    let (ok, _, stderr) = args("5");
+    assert!(!ok, "a 5-instruction budget ran the program");
+    assert!(
+        stderr.contains("instruction budget of 5 exhausted"),
+        "{stderr}"
+    );
+    let (ok, stdout, stderr) = args("100000");
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("retval 2"), "{stdout}");
+}

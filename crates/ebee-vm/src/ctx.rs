@@ -1,6 +1,7 @@
 //! Context layouts: how a program type's UAPI context (`struct xdp_md`, `struct __sk_buff`, …)
 //! maps onto the host's context structure, and the load-time rewrite of context accesses
-//! (the kernel's `convert_ctx_access`).
+//! (the kernel's `convert_ctx_access`). Every `ebee_spec` program type is a layout; embedders
+//! with contexts of their own implement [`ContextLayout`].
 //!
 //! The kernel's UAPI declares pointer fields such as `xdp_md.data` as 32-bit; the host context
 //! holds real 64-bit pointers, and a program's 4-byte load of such a field becomes an 8-byte
@@ -10,25 +11,7 @@ use crate::error::VmError;
 use crate::program::Slot;
 use ebee_isa::{Op, Semantics};
 
-/// One access a program makes to its context, in UAPI terms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CtxAccess {
-    /// Byte offset into the UAPI structure.
-    pub offset: i16,
-    /// Access size in bytes (1, 2, 4 or 8).
-    pub size: u8,
-    /// True for stores.
-    pub write: bool,
-}
-
-/// Where that access goes in the host context.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HostField {
-    /// Byte offset into the host structure.
-    pub offset: i16,
-    /// Access size in bytes in the host structure (8 for widened pointer fields).
-    pub size: u8,
-}
+pub use ebee_spec::program_type::{CtxAccess, HostField};
 
 /// A program type's context: translates UAPI accesses to host accesses, or refuses them.
 ///
@@ -49,6 +32,13 @@ pub struct HostField {
 pub trait ContextLayout: Send + Sync {
     /// Translates one access, or says why the program may not make it.
     fn translate(&self, access: CtxAccess) -> Result<HostField, String>;
+}
+
+/// Every program type's spec is its context layout.
+impl ContextLayout for ebee_spec::program_type::ProgramTypeSpec {
+    fn translate(&self, access: CtxAccess) -> Result<HostField, String> {
+        ebee_spec::program_type::ProgramTypeSpec::translate(self, access)
+    }
 }
 
 /// Rewrites the context access in `slot` (found by the data-flow analysis) to the host layout.

@@ -2,7 +2,7 @@
 //!
 //! - [`program_type`]: one spec per program type (context layout, access rules, helpers).
 //! - [`helpers`]: the kernel helper table (id, name, prototype, implementation).
-//! - [`runtime`]: state shared by an object's helpers (trace output, CPU count, maps).
+//! - [`trace_sink`]: where `bpf_trace_printk` output goes.
 //! - [`maps`]: typed views of maps (`HashMap<K, V>`, `PerCpuArray<V>`, `RingBuf`, …) beside
 //!   the byte-level [`Map`] API.
 #![warn(missing_docs)]
@@ -13,14 +13,19 @@ pub mod hooks;
 pub mod map_state;
 pub mod maps;
 mod object;
-pub mod packet;
+mod packet;
 mod program;
-pub mod program_type;
 mod raw;
-pub mod runtime;
+
+/// The program-type specs (from `ebee-spec`): context layouts, allowed helpers, verdicts.
+pub use ebee_spec::program_type;
+mod runtime;
+pub mod trace_sink;
 
 pub use ebee_maps::{flags, Errno, Map, MapError, MapSpec, MapType};
 pub use error::Error;
 pub use object::{Engine, Object, ObjectBuilder};
+pub use packet::Redirect;
 pub use program::{Program, TestRun, TestRunResult};
 pub use raw::RawProgram;
+pub use trace_sink::{CollectTrace, StderrTrace, TraceSink};

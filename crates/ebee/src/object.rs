@@ -3,10 +3,11 @@
 //! the VM with their context layout.
 
 use crate::error::Error;
-use crate::helpers::{self, Scope};
+use crate::helpers;
 use crate::program::Program;
 use crate::program_type::{self, ProgramTypeSpec};
-use crate::runtime::{map_address, Runtime, TraceSink};
+use crate::runtime::{map_address, Runtime};
+use crate::trace_sink::TraceSink;
 use ebee_isa::{Instruction, Op};
 use ebee_maps::{Map, MapType};
 use ebee_object::{DataSection, MapOrigin, ObjectSpec, ProgramKind, SlotTarget};
@@ -57,7 +58,7 @@ impl Engine {
         let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         Engine {
             ncpus,
-            trace: Arc::new(crate::runtime::StderrTrace),
+            trace: Arc::new(crate::trace_sink::StderrTrace),
             budget: ebee_vm::DEFAULT_BUDGET,
             custom: Vec::new(),
         }
@@ -194,7 +195,7 @@ impl ObjectBuilder {
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
             engine.bind_kfuncs(&mut instructions, &program);
             check_calls(&instructions, &program, type_spec, &engine.custom)?;
-            let mut registry = helpers::build_registry(|scope| in_scope(scope, type_spec));
+            let mut registry = helpers::build_registry(type_spec);
             engine.register_custom(&mut registry);
             let vm = ebee_vm::Vm::new(registry).with_budget(engine.budget);
             let instructions = ebee_isa::Validated::new(instructions)
@@ -271,11 +272,6 @@ impl Object {
     pub fn license(&self) -> &str {
         &self.license
     }
-
-    /// The runtime shared by the object's helpers.
-    pub fn runtime(&self) -> &Arc<Runtime> {
-        &self.runtime
-    }
 }
 
 fn next_program_id() -> u32 {
@@ -291,18 +287,6 @@ fn type_spec(kind: &ProgramKind) -> Option<&'static ProgramTypeSpec> {
         ProgramKind::SchedAct => Some(&program_type::TC_ACT),
         ProgramKind::SocketFilter => Some(&program_type::SOCKET_FILTER),
         _ => None,
-    }
-}
-
-pub(crate) fn in_scope(scope: Scope, spec: Option<&ProgramTypeSpec>) -> bool {
-    match (scope, spec) {
-        (Scope::Any, _) => true,
-        (Scope::Xdp, Some(s)) => s.kernel_type == program_type::XDP.kernel_type,
-        (Scope::Skb, Some(s)) => s.ctx_size == program_type::TC_CLS.ctx_size,
-        (Scope::Tc, Some(s)) => s.is_tc,
-        (Scope::XdpOrTc, Some(s)) => s.is_tc || s.kernel_type == program_type::XDP.kernel_type,
-        (Scope::Tracing, None) => true,
-        _ => false,
     }
 }
 
@@ -462,12 +446,12 @@ fn check_calls(
                     continue;
                 }
                 match helpers::by_id(id) {
-                    Some(def) if in_scope(def.scope, type_spec) => {}
+                    Some(_) if helpers::allowed(type_spec, id) => {}
                     Some(def) => {
                         return Err(Error::HelperNotAllowed {
                             program: program.name.clone(),
                             pc: insn.pc,
-                            helper: def.name.to_string(),
+                            helper: def.name().to_string(),
                             id,
                             program_type: type_spec.map_or("generic", |t| t.name).to_string(),
                             line: line(),

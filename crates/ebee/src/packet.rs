@@ -17,15 +17,6 @@
 
 use std::cell::Cell;
 
-/// Which kind of packet context a run has.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PacketKind {
-    /// `struct xdp_md`.
-    Xdp,
-    /// `struct __sk_buff` (socket filter, TC).
-    Skb,
-}
-
 /// Where a program asked the packet to go (`bpf_redirect`, `bpf_redirect_map`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Redirect {
@@ -47,9 +38,9 @@ pub enum Redirect {
 
 /// Per-run packet state packet helpers read and change.
 #[derive(Debug)]
-pub struct PacketState {
-    /// The context kind.
-    pub kind: PacketKind,
+pub(crate) struct PacketState {
+    /// The program type (its context layout and packet kind).
+    pub spec: &'static ProgramTypeSpec,
     /// Address of the host context structure (UAPI fields followed by the data, data_end and
     /// data_meta pointers).
     pub ctx: u64,
@@ -61,7 +52,7 @@ pub struct PacketState {
     pub redirect: Cell<Option<Redirect>>,
 }
 
-use crate::program_type::{pointer_slot, ProgramTypeSpec};
+use crate::program_type::{pointer_slot, PacketContext, ProgramTypeSpec};
 use ebee_vm::Memory;
 
 mod access;
@@ -90,7 +81,6 @@ pub const ETH_HLEN: usize = 14;
 /// A packet test run in progress: the buffer, the host context, and what to report after.
 pub(crate) struct PacketRun {
     spec: &'static ProgramTypeSpec,
-    kind: PacketKind,
     /// Headroom + packet + tailroom.
     buffer: Vec<u8>,
     /// The host context: UAPI fields, then the data, data_end and data_meta pointers.
@@ -131,11 +121,6 @@ impl PacketRun {
         data_in: &[u8],
         ctx_in: Option<&[u8]>,
     ) -> Result<PacketRun, String> {
-        let kind = if spec.ctx_size == 24 {
-            PacketKind::Xdp
-        } else {
-            PacketKind::Skb
-        };
         if data_in.len() < ETH_HLEN {
             return Err(format!(
                 "packet of {} bytes is shorter than an Ethernet header",
@@ -161,16 +146,18 @@ impl PacketRun {
         };
         let mut run = PacketRun {
             spec,
-            kind,
             buffer: Vec::new(),
             ctx: vec![0; spec.host_ctx_size().div_ceil(8)],
             ctx_in,
             pulled: 0,
             redirect: None,
         };
-        match kind {
-            PacketKind::Xdp => run.init_xdp(data_in)?,
-            PacketKind::Skb => run.init_skb(data_in, ctx_given)?,
+        run.refuse_unsettable_fields()?;
+        match spec.packet {
+            PacketContext::Xdp => run.init_xdp(data_in)?,
+            PacketContext::Skb { pulls_ethernet } => {
+                run.init_skb(data_in, ctx_given, pulls_ethernet)?
+            }
         }
         Ok(run)
     }
@@ -207,7 +194,10 @@ impl PacketRun {
     /// be a multiple of 4 up to 32, with `data_meta` 0 and `data_end` the input length.
     fn init_xdp(&mut self, data_in: &[u8]) -> Result<(), String> {
         let c = &self.ctx_in;
-        let (meta, end, meta_field) = (u32_at(c, 0) as usize, u32_at(c, 4) as usize, u32_at(c, 8));
+        let field = |name| u32_at(c, self.spec.offset_of(name));
+        let (meta, end) = (field("data") as usize, field("data_end") as usize);
+        let meta_field = field("data_meta");
+        let (ingress, queue) = (field("ingress_ifindex"), field("rx_queue_index"));
         let given = c.iter().any(|&b| b != 0);
         if given {
             if meta_field != 0 || end > data_in.len() || meta > end {
@@ -223,18 +213,13 @@ impl PacketRun {
                     XDP_HEADROOM - XDP_FRAME_STRUCT
                 ));
             }
-            if u32_at(c, 20) != 0 {
-                return Err("xdp_md: egress_ifindex must be 0".into());
-            }
-            if u32_at(c, 12) == 0 && u32_at(c, 16) != 0 {
+            if ingress == 0 && queue != 0 {
                 return Err("xdp_md: rx_queue_index needs an ingress_ifindex".into());
             }
             // The kernel looks the device and queue up; ebee has only loopback's queue 0.
-            if u32_at(c, 12) > 1 || u32_at(c, 16) != 0 {
+            if ingress > 1 || queue != 0 {
                 return Err(format!(
-                    "xdp_md: ingress_ifindex {} queue {}: ebee has no network devices (only 1, loopback, with one queue)",
-                    u32_at(c, 12),
-                    u32_at(c, 16)
+                    "xdp_md: ingress_ifindex {ingress} queue {queue}: ebee has no network devices (only 1, loopback, with one queue)",
                 ));
             }
         }
@@ -256,50 +241,60 @@ impl PacketRun {
         self.buffer = vec![0; XDP_FRAME_SIZE];
         self.buffer[start..start + data_in.len()].copy_from_slice(data_in);
         // Without an ingress_ifindex the test run uses loopback's queue 0.
-        let (ingress, queue) = (u32_at(c, 12).max(1), u32_at(c, 16));
-        self.set_u32(12, ingress);
-        self.set_u32(16, queue);
+        self.set_u32(self.spec.offset_of("ingress_ifindex"), ingress.max(1));
+        self.set_u32(self.spec.offset_of("rx_queue_index"), queue);
         self.set_pointers(start + meta, start + data_in.len(), start);
         Ok(())
     }
 
-    /// `bpf_prog_test_run_skb`: only mark, priority, ingress_ifindex, ifindex, cb, tstamp,
-    /// wire_len, gso_segs, gso_size and hwtstamp may be set. Without a context
-    /// (`ctx_given` false) the kernel skips `convert___skb_to_skb`, leaving `wire_len` 0.
-    fn init_skb(&mut self, data_in: &[u8], ctx_given: bool) -> Result<(), String> {
-        const ALLOWED: &[(usize, usize)] = &[
-            (8, 12),
-            (32, 44),
-            (48, 68),
-            (152, 168),
-            (176, 180),
-            (184, 192),
-        ];
-        let c = self.ctx_in.clone();
-        if let Some(bad) =
-            (0..c.len()).find(|&i| c[i] != 0 && !ALLOWED.iter().any(|&(s, e)| i >= s && i < e))
-        {
-            let field = self.spec.field_at(bad as i64).map_or("padding", |f| f.name);
-            return Err(format!(
-                "__sk_buff: field {field} may not be set in a test run"
-            ));
+    /// Refuses a context that sets a field the type's test run does not take (the spec's
+    /// `test_run_input`).
+    fn refuse_unsettable_fields(&self) -> Result<(), String> {
+        let settable = |offset: usize| {
+            let field = self.spec.field_at(offset as i64);
+            field.is_some_and(|f| self.spec.test_run_input.contains(&f.name))
+        };
+        let c = &self.ctx_in;
+        match (0..c.len()).find(|&i| c[i] != 0 && !settable(i)) {
+            Some(bad) => {
+                let field = self.spec.field_at(bad as i64).map_or("padding", |f| f.name);
+                Err(format!(
+                    "{}: field {field} may not be set in a test run",
+                    self.spec.name
+                ))
+            }
+            None => Ok(()),
         }
-        let ifindex = u32_at(&c, 40);
+    }
+
+    /// `bpf_prog_test_run_skb`: only the spec's `test_run_input` fields may be set. Without
+    /// a context (`ctx_given` false) the kernel skips `convert___skb_to_skb`, leaving
+    /// `wire_len` 0. `pulls_ethernet`: the program sees the packet from the network header.
+    fn init_skb(
+        &mut self,
+        data_in: &[u8],
+        ctx_given: bool,
+        pulls_ethernet: bool,
+    ) -> Result<(), String> {
+        let c = self.ctx_in.clone();
+        let at = |name| self.spec.offset_of(name);
+        let ifindex = u32_at(&c, at("ifindex"));
         if ifindex > 1 {
             return Err(format!(
                 "__sk_buff: ifindex {ifindex}: ebee has no network devices (only 1, loopback)"
             ));
         }
         let len = data_in.len();
-        let wire_len = u32_at(&c, 160);
+        let wire_len = u32_at(&c, at("wire_len"));
         // Socket filters' skb starts at the network header (convert___skb_to_skb runs after
         // eth_type_trans pulled the Ethernet header).
-        let skb_len = if self.spec.is_tc { len } else { len - ETH_HLEN };
+        self.pulled = if pulls_ethernet { ETH_HLEN } else { 0 };
+        let skb_len = len - self.pulled;
         if wire_len != 0 && (wire_len as usize) < skb_len {
             return Err("__sk_buff: wire_len is shorter than the packet".into());
         }
         // GSO_LEGACY_MAX_SIZE and GSO_MAX_SEGS.
-        if wire_len > 65536 || u32_at(&c, 164) > 65535 {
+        if wire_len > 65536 || u32_at(&c, at("gso_segs")) > 65535 {
             return Err("__sk_buff: wire_len above 65536 or gso_segs above 65535".into());
         }
         // The test run refuses IP packets too short for their network header.
@@ -326,17 +321,14 @@ impl PacketRun {
         } else {
             3 // PACKET_OTHERHOST
         };
-        self.pulled = if self.spec.is_tc { 0 } else { ETH_HLEN };
-        let skb_len = (len - self.pulled) as u32;
-        let ctx = self.ctx_bytes();
-        ctx[..192].copy_from_slice(&c[..192]);
-        for (offset, value) in [
-            (0, skb_len),
-            (4, pkt_type),
-            (16, protocol as u32),
-            (40, 1), // ifindex: loopback
+        let skb_len = skb_len as u32;
+        let fields = [
+            (at("len"), skb_len),
+            (at("pkt_type"), pkt_type),
+            (at("protocol"), protocol as u32),
+            (at("ifindex"), 1), // loopback
             (
-                160,
+                at("wire_len"),
                 match (ctx_given, wire_len) {
                     (false, _) => 0,
                     (true, 0) => skb_len,
@@ -344,8 +336,12 @@ impl PacketRun {
                 },
             ),
             // skb_shinfo(skb)->gso_size is a u16.
-            (176, u32_at(&c, 176) & 0xffff),
-        ] {
+            (at("gso_size"), u32_at(&c, at("gso_size")) & 0xffff),
+        ];
+        let ctx_size = self.spec.ctx_size as usize;
+        let ctx = self.ctx_bytes();
+        ctx[..ctx_size].copy_from_slice(&c[..ctx_size]);
+        for (offset, value) in fields {
             ctx[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
         }
         let data = SKB_HEADROOM + self.pulled;
@@ -372,7 +368,7 @@ impl PacketRun {
             memory.add_raw("context", ctx, self.ctx.len() as u64 * 8, true);
         }
         let state = PacketState {
-            kind: self.kind,
+            spec: self.spec,
             ctx,
             buffer_start,
             buffer_end,
@@ -393,34 +389,28 @@ impl PacketRun {
         let data_end = self.pointer(1);
         let data = self.pointer(0).min(data_end);
         let data_meta = self.pointer(2).min(data);
-        match self.kind {
-            PacketKind::Xdp => {
+        let spec = self.spec;
+        match spec.packet {
+            PacketContext::Xdp => {
                 let out = self.buffer[data_meta..data_end].to_vec();
                 let mut ctx = self.ctx_in.clone();
-                for (offset, value) in [(0, data - data_meta), (4, data_end - data_meta), (8, 0)] {
+                // xdp_convert_buff_to_md: offsets from the metadata, data_meta 0.
+                let values = [data - data_meta, data_end - data_meta, 0];
+                for (name, value) in spec.test_run_output.iter().zip(values) {
+                    let offset = spec.offset_of(name);
                     ctx[offset..offset + 4].copy_from_slice(&(value as u32).to_ne_bytes());
                 }
                 (out, ctx, self.redirect)
             }
-            PacketKind::Skb => {
+            PacketContext::Skb { .. } => {
                 let mut out = vec![0; self.pulled];
                 out.extend_from_slice(&self.buffer[data..data_end]);
-                let host = self.ctx_bytes()[..192].to_vec();
+                let host = self.ctx_bytes()[..spec.ctx_size as usize].to_vec();
                 let mut ctx = self.ctx_in.clone();
-                // convert_skb_to___skb: mark, priority, ingress_ifindex, ifindex, tstamp, cb,
-                // wire_len, gso_segs, hwtstamp.
-                for (start, end) in [
-                    (8, 12),
-                    (32, 36),
-                    (36, 40),
-                    (40, 44),
-                    (152, 160),
-                    (48, 68),
-                    (160, 164),
-                    (164, 168),
-                    (184, 192),
-                ] {
-                    ctx[start..end].copy_from_slice(&host[start..end]);
+                for name in spec.test_run_output {
+                    let field = spec.field(name).expect("the spec names its fields");
+                    let range = field.offset as usize..(field.offset + field.size) as usize;
+                    ctx[range.clone()].copy_from_slice(&host[range]);
                 }
                 (out, ctx, self.redirect)
             }

@@ -124,16 +124,27 @@ impl Program {
         };
         let mut packet = match self.type_spec {
             Some(spec) => Some(PacketRun::new(spec, run.data_in, run.ctx_in).map_err(bad)?),
+            None if !run.data_in.is_empty() => {
+                return Err(bad(format!(
+                    "a {} program has no packet: data_in ({} bytes) has no place to go \
+                     (its context, r1, comes from ctx_in)",
+                    self.linked.kind,
+                    run.data_in.len()
+                )))
+            }
             None => None,
         };
         let mut generic_ctx = run.ctx_in.map(<[u8]>::to_vec).unwrap_or_default();
-        let global_data: Vec<(u64, u64)> = self
+        // Array values a program may address directly (`lddw` of a map value: global data),
+        // writable unless the map is read-only for programs (`.rodata`).
+        let global_data: Vec<(u64, u64, bool)> = self
             .runtime
             .maps()
             .iter()
             .filter_map(|m| {
+                let writable = m.spec().map_flags & ebee_maps::flags::BPF_F_RDONLY_PROG == 0;
                 m.value_ptr(0)
-                    .map(|p| (p.as_ptr() as u64, m.value_size() as u64))
+                    .map(|p| (p.as_ptr() as u64, m.value_size() as u64, writable))
             })
             .collect();
         let repeat = run.repeat.max(1);
@@ -151,11 +162,11 @@ impl Program {
                     (address, None)
                 }
             };
-            for &(start, len) in &global_data {
+            for &(start, len, writable) in &global_data {
                 // SAFETY: array map memory is allocated once and lives as long as the map;
                 // `self.runtime` holds the map for the whole run, and ebee keeps no Rust
                 // reference to map values.
-                unsafe { memory.add_raw("global data", start, len, true) };
+                unsafe { memory.add_raw("global data", start, len, writable) };
             }
             let host = RunState::new(self.runtime.clone(), state);
             memory.set_host_state(&host);

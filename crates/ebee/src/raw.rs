@@ -3,7 +3,7 @@
 //! may call them.
 
 use crate::helpers;
-use crate::object::{in_scope, Engine};
+use crate::object::Engine;
 use crate::program_type::ProgramTypeSpec;
 use crate::runtime::{RunState, Runtime};
 use ebee_vm::{Memory, Outcome, VmError};
@@ -39,7 +39,7 @@ impl Engine {
         program: &ebee_isa::Validated,
         program_type: Option<&ProgramTypeSpec>,
     ) -> Result<RawProgram, VmError> {
-        let registry = helpers::build_registry(|scope| in_scope(scope, program_type));
+        let registry = helpers::build_registry(program_type);
         let vm = ebee_vm::Vm::new(registry)
             .with_budget(self.budget())
             .load(program)?;

@@ -6,7 +6,7 @@
 #[path = "pure_helpers/oracle.rs"]
 mod oracle;
 
-use ebee::runtime::CollectTrace;
+use ebee::CollectTrace;
 use ebee::Engine;
 use ebee_vm::Memory;
 use oracle::{Kernel, PrintfIn};

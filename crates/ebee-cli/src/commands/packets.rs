@@ -2,8 +2,9 @@
 
 use crate::objects::{self, MapArgs};
 use anyhow::{Context, Result};
-use ebee::hooks::packets::{tc_verdict_name, xdp_verdict_name, Tally};
+use ebee::hooks::packets::Tally;
 use ebee::hooks::pcap;
+use ebee::program_type::Fate;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,9 @@ pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
         (Hook::Tc, Some(_)) => anyhow::bail!("--write-tx is for XDP programs"),
         (_, None) => None,
     };
+    let spec = program
+        .type_spec()
+        .context("the program has no packet context")?;
     let progress = !args.json && std::io::stderr().is_terminal();
     let mut tally = Tally::default();
     let total = packets.len();
@@ -66,10 +70,8 @@ pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
         packets.iter().map(|p| &p.data),
         0,
         |index, result| {
-            let name = match hook {
-                Hook::Xdp => xdp_verdict_name(result.retval),
-                Hook::Tc => tc_verdict_name(result.retval),
-            };
+            let name = spec.verdict_name(result.retval);
+            let fate = spec.verdict(result.retval).map(|v| v.fate);
             // XDP output starts with the metadata; the packet starts `ctx_out.data` bytes in.
             let meta = match hook {
                 Hook::Xdp => result
@@ -79,9 +81,9 @@ pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
                 Hook::Tc => 0,
             };
             let packet = result.data_out.get(meta..).unwrap_or_default();
-            let writer = match name.as_str() {
-                "XDP_PASS" | "TC_ACT_OK" | "TC_ACT_UNSPEC" | "TC_ACT_PIPE" => pass.as_mut(),
-                "XDP_TX" => tx.as_mut(),
+            let writer = match fate {
+                Some(Fate::Pass) => pass.as_mut(),
+                Some(Fate::Transmit) => tx.as_mut(),
                 _ => None,
             };
             if let Some(writer) = writer {

@@ -11,7 +11,7 @@
 //! of the data as little-endian words, zero only when everything summed is zero), so
 //! intermediate `__wsum` values match the kernel's, not just their folded 16-bit form.
 
-use super::{Arg, HelperDef, Ret, Scope};
+use super::HelperDef;
 use ebee_vm::{HelperEnv, HelperError};
 
 /// `bpf_l3/l4_csum_replace` flags: size of the replaced field (0, 2 or 4) in the low bits.
@@ -254,21 +254,7 @@ fn csum_diff_helper(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Hel
 
 /// The checksum helpers that need no packet. `l3_csum_replace` and `l4_csum_replace` live
 /// with the packet helpers, on top of the functions above.
-pub(crate) const HELPERS: &[HelperDef] = &[HelperDef {
-    id: 28,
-    name: "csum_diff",
-    args: &[
-        Arg::ReadableMem,
-        Arg::Size,
-        Arg::ReadableMem,
-        Arg::Size,
-        Arg::Anything,
-    ],
-    ret: Ret::Integer,
-    // Kernel: TC, XDP, LWT and a few other networking types, not socket filters.
-    scope: Scope::XdpOrTc,
-    imp: csum_diff_helper,
-}];
+pub(crate) const HELPERS: &[HelperDef] = &[HelperDef::new(28, csum_diff_helper)];
 
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,7 @@
 //! shorter); for other programs only the index bits are allowed. Other bits: `-EINVAL`.
 
 use super::maps::{input, map_arg, map_ref, run_state};
-use super::{Arg, HelperDef, Ret, Scope};
+use super::HelperDef;
 use crate::packet::PacketPlace;
 use ebee_maps::Errno;
 use ebee_vm::{HelperEnv, HelperError, Region};
@@ -101,55 +101,11 @@ fn perf_event_output(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, He
         .map_or_else(neg, |()| 0))
 }
 
-use Arg::{Anything, MapPtr, ReadableMem, RingbufRecord, Size};
-
 pub(crate) const HELPERS: &[HelperDef] = &[
-    HelperDef {
-        id: 25,
-        name: "perf_event_output",
-        args: &[Arg::Ctx, MapPtr, Anything, ReadableMem, Size],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: perf_event_output,
-    },
-    HelperDef {
-        id: 130,
-        name: "ringbuf_output",
-        args: &[MapPtr, ReadableMem, Size, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: ringbuf_output,
-    },
-    HelperDef {
-        id: 131,
-        name: "ringbuf_reserve",
-        args: &[MapPtr, Anything, Anything],
-        ret: Ret::RingbufRecordOrNull,
-        scope: Scope::Any,
-        imp: ringbuf_reserve,
-    },
-    HelperDef {
-        id: 132,
-        name: "ringbuf_submit",
-        args: &[RingbufRecord, Anything],
-        ret: Ret::Void,
-        scope: Scope::Any,
-        imp: ringbuf_submit,
-    },
-    HelperDef {
-        id: 133,
-        name: "ringbuf_discard",
-        args: &[RingbufRecord, Anything],
-        ret: Ret::Void,
-        scope: Scope::Any,
-        imp: ringbuf_discard,
-    },
-    HelperDef {
-        id: 134,
-        name: "ringbuf_query",
-        args: &[MapPtr, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: ringbuf_query,
-    },
+    HelperDef::new(25, perf_event_output),
+    HelperDef::new(130, ringbuf_output),
+    HelperDef::new(131, ringbuf_reserve),
+    HelperDef::new(132, ringbuf_submit),
+    HelperDef::new(133, ringbuf_discard),
+    HelperDef::new(134, ringbuf_query),
 ];

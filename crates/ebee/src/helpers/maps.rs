@@ -1,7 +1,7 @@
 //! Map helpers: lookup/update/delete, queue and stack operations, per-CPU lookups, iteration,
 //! tail calls and spin locks.
 
-use super::{Arg, HelperDef, Ret, Scope};
+use super::HelperDef;
 use crate::runtime::{map_address, RunState, Runtime};
 use ebee_maps::{Errno, Map};
 use ebee_vm::{HelperEnv, HelperError, Region};
@@ -316,103 +316,17 @@ fn spin_unlock(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperEr
     Ok(0)
 }
 
-use Arg::{Anything, Callback, MapKey, MapPtr, MapValue, SpinLock};
-
 pub(crate) const HELPERS: &[HelperDef] = &[
-    HelperDef {
-        id: 1,
-        name: "map_lookup_elem",
-        args: &[MapPtr, MapKey],
-        ret: Ret::MapValueOrNull,
-        scope: Scope::Any,
-        imp: map_lookup_elem,
-    },
-    HelperDef {
-        id: 2,
-        name: "map_update_elem",
-        args: &[MapPtr, MapKey, MapValue, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: map_update_elem,
-    },
-    HelperDef {
-        id: 3,
-        name: "map_delete_elem",
-        args: &[MapPtr, MapKey],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: map_delete_elem,
-    },
-    HelperDef {
-        id: 12,
-        name: "tail_call",
-        args: &[Arg::Ctx, MapPtr, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: tail_call,
-    },
-    HelperDef {
-        id: 87,
-        name: "map_push_elem",
-        args: &[MapPtr, MapValue, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: map_push_elem,
-    },
-    HelperDef {
-        id: 88,
-        name: "map_pop_elem",
-        args: &[MapPtr, Arg::WritableMem],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: map_pop_elem,
-    },
-    HelperDef {
-        id: 89,
-        name: "map_peek_elem",
-        args: &[MapPtr, Arg::WritableMem],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: map_peek_elem,
-    },
-    HelperDef {
-        id: 93,
-        name: "spin_lock",
-        args: &[SpinLock],
-        ret: Ret::Void,
-        scope: Scope::Any,
-        imp: spin_lock,
-    },
-    HelperDef {
-        id: 94,
-        name: "spin_unlock",
-        args: &[SpinLock],
-        ret: Ret::Void,
-        scope: Scope::Any,
-        imp: spin_unlock,
-    },
-    HelperDef {
-        id: 164,
-        name: "for_each_map_elem",
-        args: &[MapPtr, Callback, Anything, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: for_each_map_elem,
-    },
-    HelperDef {
-        id: 181,
-        name: "loop",
-        args: &[Anything, Callback, Anything, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: bpf_loop,
-    },
-    HelperDef {
-        id: 195,
-        name: "map_lookup_percpu_elem",
-        args: &[MapPtr, MapKey, Anything],
-        ret: Ret::MapValueOrNull,
-        scope: Scope::Any,
-        imp: map_lookup_percpu_elem,
-    },
+    HelperDef::new(1, map_lookup_elem),
+    HelperDef::new(2, map_update_elem),
+    HelperDef::new(3, map_delete_elem),
+    HelperDef::new(12, tail_call),
+    HelperDef::new(87, map_push_elem),
+    HelperDef::new(88, map_pop_elem),
+    HelperDef::new(89, map_peek_elem),
+    HelperDef::new(93, spin_lock),
+    HelperDef::new(94, spin_unlock),
+    HelperDef::new(164, for_each_map_elem),
+    HelperDef::new(181, bpf_loop),
+    HelperDef::new(195, map_lookup_percpu_elem),
 ];

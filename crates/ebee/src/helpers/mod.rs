@@ -1,10 +1,13 @@
-//! The kernel helper table: one row per helper with its kernel id, name, prototype and
-//! implementation. The verifier reads the prototypes; [`build_registry`] turns the rows a
-//! program type may call into the VM's [`ebee_vm::Helpers`] for one object.
+//! The kernel helper implementations: one row per helper ebee runs, pairing a kernel id with
+//! its implementation. Each helper's name and prototype are the spec's
+//! ([`ebee_spec::helper`]), which programs types may call it is the program type's spec
+//! ([`ebee_spec::program_type`]); [`build_registry`] turns the rows a program may call into
+//! the VM's [`ebee_vm::Helpers`].
 //!
-//! Families live in their own files: `time.rs`, `trace.rs` (trace_printk, snprintf),
-//! `strings.rs` (strtol, strtoul, strncmp), `probe.rs` (probe_read_*), `checksum.rs`
-//! (csum_diff, l3/l4_csum_replace), `process.rs` (pid, uid, comm).
+//! Families live in their own files: `maps.rs`, `events.rs` (perf and ring buffers),
+//! `time.rs`, `trace.rs` (trace_printk, snprintf), `strings.rs` (strtol, strtoul, strncmp),
+//! `probe.rs` (probe_read_*), `checksum.rs` (csum_diff, l3/l4_csum_replace), `process.rs`
+//! (pid, uid, comm), `xdp.rs` and `skb.rs` (packet helpers).
 
 pub(crate) mod checksum;
 pub(crate) mod events;
@@ -18,71 +21,13 @@ pub(crate) mod trace;
 pub(crate) mod xdp;
 
 use crate::runtime::Runtime;
+use ebee_spec::helper::Prototype;
+use ebee_spec::program_type::{ProgramTypeSpec, BASE_HELPERS, GENERIC_HELPERS};
 use ebee_vm::{HelperEnv, HelperError};
 
-/// What a helper argument must be (a subset of the kernel's `enum bpf_arg_type`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arg {
-    /// Any value.
-    Anything,
-    /// A map, as loaded by `lddw` of a map reference.
-    MapPtr,
-    /// Pointer to readable memory of the map's key size.
-    MapKey,
-    /// Pointer to readable memory of the map's value size.
-    MapValue,
-    /// Pointer to readable memory whose size is the next argument.
-    ReadableMem,
-    /// Pointer to writable memory whose size is the next argument.
-    WritableMem,
-    /// The size of the preceding memory argument (may be 0 where the kernel allows it).
-    Size,
-    /// The program's context.
-    Ctx,
-    /// A callback function (`lddw` of a function reference).
-    Callback,
-    /// Pointer to a NUL-terminated read-only string.
-    ConstStr,
-    /// Pointer to a writable 8-byte slot.
-    LongPtr,
-    /// Pointer to a `struct bpf_spin_lock` inside a map value.
-    SpinLock,
-    /// Pointer to memory returned by `ringbuf_reserve`.
-    RingbufRecord,
-}
-
-/// What a helper returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ret {
-    /// A number (often 0 or a negative errno).
-    Integer,
-    /// Nothing meaningful (`void` helpers).
-    Void,
-    /// A pointer to a map value, or NULL.
-    MapValueOrNull,
-    /// A pointer to a reserved ring-buffer record, or NULL.
-    RingbufRecordOrNull,
-}
-
-/// Which program types may call a helper.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
-    /// Every program type.
-    Any,
-    /// XDP programs.
-    Xdp,
-    /// Programs whose context is a `__sk_buff` (socket filters and TC).
-    Skb,
-    /// TC programs only.
-    Tc,
-    /// XDP and TC programs (not socket filters).
-    XdpOrTc,
-    /// Tracing-style programs (kprobe, tracepoint, …) and generic programs.
-    Tracing,
-}
-
 /// A helper implementation: the VM's view of the running program (whose host state is the
-/// run's [`crate::runtime::RunState`], holding the object's [`Runtime`]) and r1–r5. Returns r0.
+/// run's [`crate::runtime::RunState`], holding the object's [`Runtime`]) and r1–r5. Returns
+/// r0.
 pub type Implementation = ebee_vm::HelperFn;
 
 /// The object runtime of the running program.
@@ -90,26 +35,43 @@ pub(crate) fn runtime<'r>(env: &HelperEnv<'_, 'r>) -> Result<&'r Runtime, Helper
     Ok(&maps::run_state(env)?.runtime)
 }
 
-/// One row of the helper table.
+/// One row: a kernel helper id and what runs when a program calls it.
 #[derive(Clone, Copy)]
 pub struct HelperDef {
     /// Kernel id (`BPF_FUNC_*`).
     pub id: u32,
-    /// Name without the `bpf_` prefix.
-    pub name: &'static str,
-    /// Argument kinds, r1 first.
-    pub args: &'static [Arg],
-    /// Return kind.
-    pub ret: Ret,
-    /// Which program types may call it.
-    pub scope: Scope,
     /// What it does.
     pub imp: Implementation,
 }
 
+impl HelperDef {
+    pub(crate) const fn new(id: u32, imp: Implementation) -> HelperDef {
+        HelperDef { id, imp }
+    }
+
+    /// The kernel's name, without the `bpf_` prefix.
+    pub fn name(&self) -> &'static str {
+        ebee_abi::helper_names::helper_name(self.id).unwrap_or("unknown")
+    }
+
+    /// The helper's prototype (every implemented helper has one; a test checks).
+    pub fn prototype(&self) -> Option<&'static Prototype> {
+        ebee_spec::helper::prototype(self.id)
+    }
+}
+
 impl std::fmt::Debug for HelperDef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "bpf_{} (id {})", self.name, self.id)
+        write!(f, "bpf_{} (id {})", self.name(), self.id)
+    }
+}
+
+/// Whether a program of `program_type` (`None`: a program without a spec, such as a
+/// tracing program) may call helper `id`.
+pub fn allowed(program_type: Option<&ProgramTypeSpec>, id: u32) -> bool {
+    match program_type {
+        Some(spec) => spec.allows_helper(id),
+        None => BASE_HELPERS.contains(&id) || GENERIC_HELPERS.contains(&id),
     }
 }
 
@@ -149,31 +111,19 @@ pub fn kernel_name(id: u32) -> Option<&'static str> {
     ebee_abi::helper_names::helper_name(id)
 }
 
-impl HelperDef {
-    /// Which arguments the helper may write memory through (bit `i`: r(1+i)), from its
-    /// prototype: writable memory, 8-byte result slots, and anything a callback receives.
-    pub fn writes_through(&self) -> u8 {
-        if self.args.contains(&Arg::Callback) {
-            return ebee_vm::ALL_ARGS;
-        }
-        self.args
-            .iter()
-            .enumerate()
-            .filter(|(_, arg)| matches!(arg, Arg::WritableMem | Arg::LongPtr))
-            .fold(0, |mask, (i, _)| mask | (1 << i))
-    }
-}
-
-/// Builds the VM registry for one program: every helper in scope for `allowed`. The
-/// implementations find the object's runtime in each run's host state ([`RunState`]).
-pub fn build_registry(allowed: impl Fn(Scope) -> bool) -> ebee_vm::Helpers {
+/// Builds the VM registry for a program of `program_type`: every implemented helper it may
+/// call, with what its prototype says it writes through. The implementations find the
+/// object's runtime in each run's host state.
+pub fn build_registry(program_type: Option<&ProgramTypeSpec>) -> ebee_vm::Helpers {
     let mut helpers = ebee_vm::Helpers::new();
-    for def in table().iter().filter(|d| allowed(d.scope)) {
+    for def in table().iter().filter(|d| allowed(program_type, d.id)) {
         helpers.insert(ebee_vm::Helper {
             id: def.id,
-            name: def.name.into(),
+            name: def.name().into(),
             imp: ebee_vm::HelperImpl::Fn(def.imp),
-            writes_through: def.writes_through(),
+            writes_through: def
+                .prototype()
+                .map_or(ebee_vm::ALL_ARGS, Prototype::writes_through),
         });
     }
     helpers
@@ -181,14 +131,28 @@ pub fn build_registry(allowed: impl Fn(Scope) -> bool) -> ebee_vm::Helpers {
 
 #[cfg(test)]
 mod tests {
+    use ebee_spec::program_type::{SOCKET_FILTER, TC_ACT, TC_CLS, XDP};
+
     #[test]
-    fn ids_are_unique_and_names_match_the_kernel_list() {
+    fn ids_are_unique_and_every_implemented_helper_has_a_prototype() {
         let rows = super::table();
         for pair in rows.windows(2) {
             assert_ne!(pair[0].id, pair[1].id, "{:?} and {:?}", pair[0], pair[1]);
         }
         for row in rows {
-            assert_eq!(super::kernel_name(row.id), Some(row.name), "{row:?}");
+            assert!(row.prototype().is_some(), "{row:?} has no prototype");
+        }
+    }
+
+    #[test]
+    fn every_helper_a_program_type_allows_is_implemented() {
+        for spec in [&XDP, &SOCKET_FILTER, &TC_CLS, &TC_ACT] {
+            let ids = ebee_spec::program_type::BASE_HELPERS
+                .iter()
+                .chain(spec.helpers);
+            for &id in ids {
+                assert!(super::by_id(id).is_some(), "{}: helper {id}", spec.name);
+            }
         }
     }
 }

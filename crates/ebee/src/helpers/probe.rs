@@ -29,7 +29,7 @@
 //! compat helpers: the `_user` rules below `TASK_SIZE` (where every ebee address lies), the
 //! `_kernel` rules above.
 
-use super::{Arg, HelperDef, Ret, Scope};
+use super::HelperDef;
 use ebee_vm::{HelperEnv, HelperError};
 
 /// A negative errno as a helper's r0.
@@ -177,59 +177,14 @@ fn read_kernel_str(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Help
     Ok(probe_read_str(env, a, Space::Kernel))
 }
 
-/// `(void *dst, u32 size, const void *unsafe_ptr)`; `dst` may be uninitialised.
-const ARGS: &[Arg] = &[Arg::WritableMem, Arg::Size, Arg::Anything];
-
 /// The probe helpers.
 pub(crate) const HELPERS: &[HelperDef] = &[
-    HelperDef {
-        id: 4,
-        name: "probe_read",
-        args: ARGS,
-        ret: Ret::Integer,
-        scope: Scope::Tracing,
-        imp: read_compat,
-    },
-    HelperDef {
-        id: 45,
-        name: "probe_read_str",
-        args: ARGS,
-        ret: Ret::Integer,
-        scope: Scope::Tracing,
-        imp: read_str_compat,
-    },
-    HelperDef {
-        id: 112,
-        name: "probe_read_user",
-        args: ARGS,
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: read_user,
-    },
-    HelperDef {
-        id: 113,
-        name: "probe_read_kernel",
-        args: ARGS,
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: read_kernel,
-    },
-    HelperDef {
-        id: 114,
-        name: "probe_read_user_str",
-        args: ARGS,
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: read_user_str,
-    },
-    HelperDef {
-        id: 115,
-        name: "probe_read_kernel_str",
-        args: ARGS,
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: read_kernel_str,
-    },
+    HelperDef::new(4, read_compat),
+    HelperDef::new(45, read_str_compat),
+    HelperDef::new(112, read_user),
+    HelperDef::new(113, read_kernel),
+    HelperDef::new(114, read_user_str),
+    HelperDef::new(115, read_kernel_str),
 ];
 
 #[cfg(test)]

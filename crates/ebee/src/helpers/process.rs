@@ -11,7 +11,7 @@
 //! `CAP_PERFMON` loaders), so they are [`Scope::Any`].
 
 use super::probe::{neg, read_mem, write_mem};
-use super::{Arg, HelperDef, Ret, Scope};
+use super::HelperDef;
 use ebee_vm::{HelperEnv, HelperError};
 
 /// The kernel's `TASK_COMM_LEN`.
@@ -92,30 +92,9 @@ fn get_current_comm(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Hel
 
 /// The current-task helpers.
 pub(crate) const HELPERS: &[HelperDef] = &[
-    HelperDef {
-        id: 14,
-        name: "get_current_pid_tgid",
-        args: &[],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: get_current_pid_tgid,
-    },
-    HelperDef {
-        id: 15,
-        name: "get_current_uid_gid",
-        args: &[],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: get_current_uid_gid,
-    },
-    HelperDef {
-        id: 16,
-        name: "get_current_comm",
-        args: &[Arg::WritableMem, Arg::Size],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: get_current_comm,
-    },
+    HelperDef::new(14, get_current_pid_tgid),
+    HelperDef::new(15, get_current_uid_gid),
+    HelperDef::new(16, get_current_comm),
 ];
 
 #[cfg(test)]

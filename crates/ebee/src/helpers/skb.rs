@@ -18,30 +18,31 @@ mod flow_hash;
 
 use super::checksum::{self, IpSummed, SkbCsum, L3_CSUM_REPLACE_FLAGS, L4_CSUM_REPLACE_FLAGS};
 use super::probe::neg;
-use super::{Arg, HelperDef, Ret, Scope};
-use crate::packet::{PacketKind, PacketPlace, Pointers, ETH_HLEN, SKB_HEADROOM};
+use super::HelperDef;
+use crate::packet::{PacketPlace, Pointers, ETH_HLEN, SKB_HEADROOM};
+use crate::program_type::PacketContext;
 use ebee_vm::{HelperEnv, HelperError};
 
-/// `BPF_F_RECOMPUTE_CSUM`.
-const BPF_F_RECOMPUTE_CSUM: u64 = 1 << 0;
-/// `BPF_F_INVALIDATE_HASH`.
-const BPF_F_INVALIDATE_HASH: u64 = 1 << 1;
-/// `BPF_F_INGRESS`.
-const BPF_F_INGRESS: u64 = 1 << 0;
-/// `TC_ACT_SHOT`.
-const TC_ACT_SHOT: u64 = 2;
-/// `TC_ACT_REDIRECT`.
-const TC_ACT_REDIRECT: u64 = 7;
-/// Offset of `hash` in `struct __sk_buff` (and in the host context).
-const HASH_OFFSET: u64 = 68;
-/// `BPF_HDR_START_MAC`, `BPF_HDR_START_NET`.
-const BPF_HDR_START_MAC: u64 = 0;
-const BPF_HDR_START_NET: u64 = 1;
+use ebee_abi::flags::{
+    BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_RECOMPUTE_CSUM, BPF_HDR_START_MAC,
+    BPF_HDR_START_NET,
+};
+
+/// `TC_ACT_SHOT` as r0.
+const TC_ACT_SHOT: u64 = ebee_abi::tc_act::TC_ACT_SHOT as u64;
+/// `TC_ACT_REDIRECT` as r0.
+const TC_ACT_REDIRECT: u64 = ebee_abi::tc_act::TC_ACT_REDIRECT as u64;
+
+/// Address of the `hash` field of the running program's context (the host context keeps
+/// scalar fields at their UAPI offsets).
+fn hash_field(place: &PacketPlace) -> u64 {
+    place.ctx + place.spec.offset_of("hash") as u64
+}
 
 /// The skb of the running program and its pointers.
 fn skb(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), HelperError> {
     let place = PacketPlace::of(env, helper)?;
-    if place.kind != PacketKind::Skb {
+    if !matches!(place.spec.packet, PacketContext::Skb { .. }) {
         return Err(format!("bpf_{helper} needs an __sk_buff context").into());
     }
     Ok((place, place.pointers(env)?))
@@ -127,7 +128,7 @@ fn skb_store_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Help
     let bytes = env.read(from, len)?;
     env.write(to, &bytes)?;
     if flags & BPF_F_INVALIDATE_HASH != 0 {
-        env.write(place.ctx + HASH_OFFSET, &0u32.to_ne_bytes())?;
+        env.write(hash_field(&place), &0u32.to_ne_bytes())?;
     }
     Ok(0)
 }
@@ -190,7 +191,7 @@ fn l4_csum_replace(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Help
 /// documentation for how ebee's differs from the kernel's).
 fn get_hash_recalc(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = skb(env, "get_hash_recalc")?;
-    let current = env.read(place.ctx + HASH_OFFSET, 4)?;
+    let current = env.read(hash_field(&place), 4)?;
     let current = u32::from_ne_bytes([current[0], current[1], current[2], current[3]]);
     if current != 0 {
         return Ok(u64::from(current));
@@ -203,7 +204,7 @@ fn get_hash_recalc(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, Help
         .min(flow_hash::HEADER_BYTES as u64);
     let headers = env.read(network, available as usize)?;
     let hash = flow_hash::flow_hash([protocol[0], protocol[1]], &headers);
-    env.write(place.ctx + HASH_OFFSET, &hash.to_ne_bytes())?;
+    env.write(hash_field(&place), &hash.to_ne_bytes())?;
     Ok(u64::from(hash))
 }
 
@@ -215,63 +216,12 @@ fn skb_pull_data(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Helper
     Ok(if len > p.len() { neg(libc::ENOMEM) } else { 0 })
 }
 
-use Arg::{Anything, Ctx, ReadableMem, Size, WritableMem};
-
 pub(crate) const HELPERS: &[HelperDef] = &[
-    HelperDef {
-        id: 9,
-        name: "skb_store_bytes",
-        args: &[Ctx, Anything, ReadableMem, Size, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Tc,
-        imp: skb_store_bytes,
-    },
-    HelperDef {
-        id: 10,
-        name: "l3_csum_replace",
-        args: &[Ctx, Anything, Anything, Anything, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Tc,
-        imp: l3_csum_replace,
-    },
-    HelperDef {
-        id: 11,
-        name: "l4_csum_replace",
-        args: &[Ctx, Anything, Anything, Anything, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Tc,
-        imp: l4_csum_replace,
-    },
-    HelperDef {
-        id: 26,
-        name: "skb_load_bytes",
-        args: &[Ctx, Anything, WritableMem, Size],
-        ret: Ret::Integer,
-        scope: Scope::Skb,
-        imp: skb_load_bytes,
-    },
-    HelperDef {
-        id: 34,
-        name: "get_hash_recalc",
-        args: &[Ctx],
-        ret: Ret::Integer,
-        scope: Scope::Tc,
-        imp: get_hash_recalc,
-    },
-    HelperDef {
-        id: 39,
-        name: "skb_pull_data",
-        args: &[Ctx, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Tc,
-        imp: skb_pull_data,
-    },
-    HelperDef {
-        id: 68,
-        name: "skb_load_bytes_relative",
-        args: &[Ctx, Anything, WritableMem, Size, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Skb,
-        imp: skb_load_bytes_relative,
-    },
+    HelperDef::new(9, skb_store_bytes),
+    HelperDef::new(10, l3_csum_replace),
+    HelperDef::new(11, l4_csum_replace),
+    HelperDef::new(26, skb_load_bytes),
+    HelperDef::new(34, get_hash_recalc),
+    HelperDef::new(39, skb_pull_data),
+    HelperDef::new(68, skb_load_bytes_relative),
 ];

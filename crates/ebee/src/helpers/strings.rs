@@ -7,7 +7,7 @@
 //! refused the program) gives `-EFAULT`.
 
 use super::probe::{neg, read_mem, read_str, write_mem};
-use super::{Arg, HelperDef, Ret, Scope};
+use super::HelperDef;
 use ebee_vm::{HelperEnv, HelperError};
 
 /// `isspace` of the kernel's Latin-1 ctype table (which counts 0xa0, no-break space).
@@ -193,30 +193,9 @@ fn strncmp_helper(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Helpe
 
 /// The string helpers.
 pub(crate) const HELPERS: &[HelperDef] = &[
-    HelperDef {
-        id: 105,
-        name: "strtol",
-        args: &[Arg::ReadableMem, Arg::Size, Arg::Anything, Arg::LongPtr],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: strtol_helper,
-    },
-    HelperDef {
-        id: 106,
-        name: "strtoul",
-        args: &[Arg::ReadableMem, Arg::Size, Arg::Anything, Arg::LongPtr],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: strtoul_helper,
-    },
-    HelperDef {
-        id: 182,
-        name: "strncmp",
-        args: &[Arg::ReadableMem, Arg::Size, Arg::ConstStr],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: strncmp_helper,
-    },
+    HelperDef::new(105, strtol_helper),
+    HelperDef::new(106, strtoul_helper),
+    HelperDef::new(182, strncmp_helper),
 ];
 
 #[cfg(test)]

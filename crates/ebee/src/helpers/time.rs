@@ -23,7 +23,7 @@
 //! ([`ebee_vm::Memory::set_cpu`]), and `get_numa_node_id` is always 0: ebee workers are not
 //! pinned to nodes.
 
-use super::{HelperDef, Ret, Scope};
+use super::HelperDef;
 use ebee_vm::{HelperEnv, HelperError};
 
 /// Ticks per second `jiffies64` counts (the kernel's `CONFIG_HZ`; see the module docs).
@@ -103,27 +103,15 @@ fn get_numa_node_id(_: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, Helpe
     Ok(0)
 }
 
-/// A helper without arguments that returns a number and every program type may call.
-const fn row(id: u32, name: &'static str, imp: super::Implementation) -> HelperDef {
-    HelperDef {
-        id,
-        name,
-        args: &[],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp,
-    }
-}
-
 /// The time, randomness and CPU helpers.
 pub(crate) const HELPERS: &[HelperDef] = &[
-    row(5, "ktime_get_ns", ktime_get_ns),
-    row(7, "get_prandom_u32", get_prandom_u32),
-    row(8, "get_smp_processor_id", get_smp_processor_id),
-    row(42, "get_numa_node_id", get_numa_node_id),
-    row(118, "jiffies64", jiffies64),
-    row(125, "ktime_get_boot_ns", ktime_get_boot_ns),
-    row(160, "ktime_get_coarse_ns", ktime_get_coarse_ns),
+    HelperDef::new(5, ktime_get_ns),
+    HelperDef::new(7, get_prandom_u32),
+    HelperDef::new(8, get_smp_processor_id),
+    HelperDef::new(42, get_numa_node_id),
+    HelperDef::new(118, jiffies64),
+    HelperDef::new(125, ktime_get_boot_ns),
+    HelperDef::new(160, ktime_get_coarse_ns),
 ];
 
 #[cfg(test)]

@@ -39,7 +39,7 @@
 mod printf;
 
 use super::probe::{neg, read_mem, read_str, write_mem};
-use super::{Arg, HelperDef, Ret, Scope};
+use super::HelperDef;
 use crate::runtime::Runtime;
 use ebee_vm::{HelperEnv, HelperError};
 use printf::Probe;
@@ -171,42 +171,9 @@ fn snprintf(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError
 
 /// The printf helpers.
 pub(crate) const HELPERS: &[HelperDef] = &[
-    HelperDef {
-        id: 6,
-        name: "trace_printk",
-        args: &[
-            Arg::ReadableMem,
-            Arg::Size,
-            Arg::Anything,
-            Arg::Anything,
-            Arg::Anything,
-        ],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: trace_printk,
-    },
-    HelperDef {
-        id: 165,
-        name: "snprintf",
-        args: &[
-            Arg::WritableMem,
-            Arg::Size,
-            Arg::ConstStr,
-            Arg::ReadableMem,
-            Arg::Size,
-        ],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: snprintf,
-    },
-    HelperDef {
-        id: 177,
-        name: "trace_vprintk",
-        args: &[Arg::ReadableMem, Arg::Size, Arg::ReadableMem, Arg::Size],
-        ret: Ret::Integer,
-        scope: Scope::Any,
-        imp: trace_vprintk,
-    },
+    HelperDef::new(6, trace_printk),
+    HelperDef::new(165, snprintf),
+    HelperDef::new(177, trace_vprintk),
 ];
 
 #[cfg(test)]

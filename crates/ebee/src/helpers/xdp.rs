@@ -16,27 +16,28 @@
 //! XDP_TX)`), or `XDP_ABORTED` for flags outside that mask and the devmap flags.
 
 use super::probe::neg;
-use super::{maps::map_arg, skb, Arg, HelperDef, Ret, Scope};
+use super::{maps::map_arg, skb, HelperDef};
 use crate::packet::{
-    PacketKind, PacketPlace, Pointers, Redirect, ETH_HLEN, TAILROOM, XDP_FRAME_STRUCT,
-    XDP_MAX_METALEN,
+    PacketPlace, Pointers, Redirect, ETH_HLEN, TAILROOM, XDP_FRAME_STRUCT, XDP_MAX_METALEN,
 };
 use ebee_vm::{HelperEnv, HelperError};
 
-/// `XDP_ABORTED`.
-const XDP_ABORTED: u64 = 0;
-/// `XDP_REDIRECT`.
-const XDP_REDIRECT: u64 = 4;
+use crate::program_type::PacketContext;
+
+/// `XDP_ABORTED` as r0.
+const XDP_ABORTED: u64 = ebee_abi::xdp_action::XDP_ABORTED as u64;
+/// `XDP_REDIRECT` as r0.
+const XDP_REDIRECT: u64 = ebee_abi::xdp_action::XDP_REDIRECT as u64;
 /// `XDP_ABORTED | XDP_DROP | XDP_PASS | XDP_TX`: the verdicts `redirect_map` may return
 /// on lookup failure.
 const ACTION_MASK: u64 = 3;
 /// `BPF_F_BROADCAST | BPF_F_EXCLUDE_INGRESS`: the devmap flags of `redirect_map`.
-const DEVMAP_FLAGS: u64 = (1 << 3) | (1 << 4);
+const DEVMAP_FLAGS: u64 = ebee_abi::flags::BPF_F_BROADCAST | ebee_abi::flags::BPF_F_EXCLUDE_INGRESS;
 
 /// The frame of the running XDP program and its pointers.
 fn frame(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), HelperError> {
     let place = PacketPlace::of(env, helper)?;
-    if place.kind != PacketKind::Xdp {
+    if place.spec.packet != PacketContext::Xdp {
         return Err(format!("bpf_{helper} needs an XDP context").into());
     }
     Ok((place, place.pointers(env)?))
@@ -174,10 +175,10 @@ fn xdp_store_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Help
 fn redirect(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let place = PacketPlace::of(env, "redirect")?;
     let (ifindex, flags) = (a[0] as u32, a[1]);
-    let verdict = match place.kind {
-        PacketKind::Xdp if flags != 0 => return Ok(XDP_ABORTED),
-        PacketKind::Xdp => XDP_REDIRECT,
-        PacketKind::Skb => match skb::tc_redirect_verdict(flags) {
+    let verdict = match place.spec.packet {
+        PacketContext::Xdp if flags != 0 => return Ok(XDP_ABORTED),
+        PacketContext::Xdp => XDP_REDIRECT,
+        PacketContext::Skb { .. } => match skb::tc_redirect_verdict(flags) {
             Ok(verdict) => verdict,
             Err(shot) => return Ok(shot),
         },
@@ -199,72 +200,14 @@ fn redirect_map(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperE
     Ok(flags & ACTION_MASK)
 }
 
-use Arg::{Anything, Ctx, MapPtr};
-
 pub(crate) const HELPERS: &[HelperDef] = &[
     // Kernel: XDP, TC and LWT (ebee has no LWT programs).
-    HelperDef {
-        id: 23,
-        name: "redirect",
-        args: &[Anything, Anything],
-        ret: Ret::Integer,
-        scope: Scope::XdpOrTc,
-        imp: redirect,
-    },
-    HelperDef {
-        id: 44,
-        name: "xdp_adjust_head",
-        args: &[Ctx, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Xdp,
-        imp: xdp_adjust_head,
-    },
-    HelperDef {
-        id: 51,
-        name: "redirect_map",
-        args: &[MapPtr, Anything, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Xdp,
-        imp: redirect_map,
-    },
-    HelperDef {
-        id: 54,
-        name: "xdp_adjust_meta",
-        args: &[Ctx, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Xdp,
-        imp: xdp_adjust_meta,
-    },
-    HelperDef {
-        id: 65,
-        name: "xdp_adjust_tail",
-        args: &[Ctx, Anything],
-        ret: Ret::Integer,
-        scope: Scope::Xdp,
-        imp: xdp_adjust_tail,
-    },
-    HelperDef {
-        id: 188,
-        name: "xdp_get_buff_len",
-        args: &[Ctx],
-        ret: Ret::Integer,
-        scope: Scope::Xdp,
-        imp: xdp_get_buff_len,
-    },
-    HelperDef {
-        id: 189,
-        name: "xdp_load_bytes",
-        args: &[Ctx, Anything, Arg::WritableMem, Arg::Size],
-        ret: Ret::Integer,
-        scope: Scope::Xdp,
-        imp: xdp_load_bytes,
-    },
-    HelperDef {
-        id: 190,
-        name: "xdp_store_bytes",
-        args: &[Ctx, Anything, Arg::ReadableMem, Arg::Size],
-        ret: Ret::Integer,
-        scope: Scope::Xdp,
-        imp: xdp_store_bytes,
-    },
+    HelperDef::new(23, redirect),
+    HelperDef::new(44, xdp_adjust_head),
+    HelperDef::new(51, redirect_map),
+    HelperDef::new(54, xdp_adjust_meta),
+    HelperDef::new(65, xdp_adjust_tail),
+    HelperDef::new(188, xdp_get_buff_len),
+    HelperDef::new(189, xdp_load_bytes),
+    HelperDef::new(190, xdp_store_bytes),
 ];

@@ -2,8 +2,8 @@
 //! the data, data_end and data_meta pointers of the host context, read and written through
 //! the VM's checked memory access.
 
-use super::{PacketKind, Redirect};
-use crate::program_type::pointer_slot;
+use super::Redirect;
+use crate::program_type::{pointer_slot, ProgramTypeSpec};
 use crate::runtime::RunState;
 use ebee_vm::{HelperEnv, HelperError};
 
@@ -29,8 +29,8 @@ impl Pointers {
 /// write program memory while using it.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PacketPlace {
-    /// The context kind.
-    pub kind: PacketKind,
+    /// The program type (its context layout and packet kind).
+    pub spec: &'static ProgramTypeSpec,
     /// Address of the host context.
     pub ctx: u64,
     /// First byte of the buffer.
@@ -49,7 +49,7 @@ impl PacketPlace {
                 format!("bpf_{helper} needs a packet context (XDP, TC or socket filter)")
             })?;
         Ok(PacketPlace {
-            kind: state.kind,
+            spec: state.spec,
             ctx: state.ctx,
             buffer_start: state.buffer_start,
             buffer_end: state.buffer_end,
@@ -58,11 +58,7 @@ impl PacketPlace {
 
     /// Address of pointer slot `slot` (0 = data, 1 = data_end, 2 = data_meta).
     fn slot(&self, slot: u8) -> u64 {
-        let spec = match self.kind {
-            PacketKind::Xdp => &crate::program_type::XDP,
-            PacketKind::Skb => &crate::program_type::TC_CLS,
-        };
-        self.ctx + pointer_slot(spec, slot) as u64
+        self.ctx + pointer_slot(self.spec, slot) as u64
     }
 
     /// The current packet pointers, as the program would read them; an error if they are

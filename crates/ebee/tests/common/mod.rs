@@ -17,12 +17,21 @@ pub const CLANG: &str = "clang-19";
 /// of the object. Fails the test with an install hint when clang-19 or the libbpf headers
 /// are missing.
 pub fn compile(name: &str) -> PathBuf {
+    compile_with(name, &[])
+}
+
+/// [`compile`] with preprocessor definitions (`"PROGRAM=2"`), into an object of its own.
+pub fn compile_with(name: &str, defines: &[&str]) -> PathBuf {
     static SEQ: AtomicUsize = AtomicUsize::new(0);
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/bpf")
         .join(format!("{name}.bpf.c"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let out = dir.join(format!("{name}.bpf.o"));
+    let variant: String = defines
+        .iter()
+        .map(|d| format!(".{}", d.replace('=', "_")))
+        .collect();
+    let out = dir.join(format!("{name}{variant}.bpf.o"));
     // Tests compile in parallel: each writes its own file, then renames it into place.
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!("{name}.{}.{seq}.o", std::process::id()));
@@ -36,6 +45,7 @@ pub fn compile(name: &str) -> PathBuf {
             "-I/usr/include/x86_64-linux-gnu",
             "-c",
         ])
+        .args(defines.iter().map(|d| format!("-D{d}")))
         .arg(&src)
         .arg("-o")
         .arg(&tmp)

@@ -1,7 +1,7 @@
 //! One object loaded twice, in ebee and in the Linux kernel, driven with the same inputs and
 //! compared: return values, packets out, map contents, ring-buffer and perf records.
 
-use ebee::runtime::CollectTrace;
+use ebee::CollectTrace;
 use ebee::{Engine, Object, TestRun};
 use ebee_kernel::{KernelObject, LoadOptions};
 use ebee_maps::MapType;

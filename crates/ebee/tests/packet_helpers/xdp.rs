@@ -299,7 +299,7 @@ fn xdp_load_store_redirect() {
         .unwrap();
     assert_eq!(
         result.redirect,
-        Some(ebee::packet::Redirect::Ifindex {
+        Some(ebee::Redirect::Ifindex {
             ifindex: 7,
             flags: 0
         })

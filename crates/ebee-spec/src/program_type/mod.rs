@@ -1,14 +1,97 @@
-//! Program types: one spec per type (context layout with per-field permissions and host
-//! rewriting, allowed helpers, return range). The VM rewrites context accesses against the
-//! spec; the verifier will check against the same spec.
+//! Program types: one spec per type, in one file per context. A spec says everything about
+//! the type: its context layout (each field's offset, size, who may read or write it, whether
+//! it holds a packet pointer, and where ebee's host context keeps it), the helpers the type
+//! may call, its return range, how a test run builds its input, and its verdict names. The
+//! VM rewrites context accesses against the spec ([`ProgramTypeSpec::translate`]), the
+//! runtime builds contexts from it, and the verifier checks against it.
+//!
+//! ```
+//! use ebee_spec::program_type::{CtxAccess, XDP};
+//! // A 4-byte read of `xdp_md.data` becomes an 8-byte read of the real pointer.
+//! let host = XDP.translate(CtxAccess { offset: 0, size: 4, write: false })?;
+//! assert_eq!((host.offset, host.size), (24, 8));
+//! assert!(XDP.allows_helper(44)); // bpf_xdp_adjust_head
+//! assert_eq!(XDP.verdict_name(2), "XDP_PASS");
+//! # Ok::<(), String>(())
+//! ```
 
 mod skb;
 mod xdp;
 
-use ebee_vm::{ContextLayout, CtxAccess, HostField};
-
 pub use skb::{SOCKET_FILTER, TC_ACT, TC_CLS};
 pub use xdp::XDP;
+
+/// Helpers every program type may call (the kernel's `bpf_base_func_proto`, for a loader
+/// with `CAP_BPF` and `CAP_PERFMON`), in id order.
+pub const BASE_HELPERS: &[u32] = &[
+    1, 2, 3, 5, 6, 7, 8, 12, 14, 15, 16, 25, 42, 87, 88, 89, 93, 94, 105, 106, 112, 113, 114, 115,
+    118, 125, 130, 131, 132, 133, 134, 160, 164, 165, 177, 181, 182, 195,
+];
+
+/// Helpers a program without a spec (a tracing-style program, run with a context of host
+/// bytes) may call beyond [`BASE_HELPERS`]: `probe_read` (4) and `probe_read_str` (45).
+pub const GENERIC_HELPERS: &[u32] = &[4, 45];
+
+/// One access a program makes to its context, in UAPI terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CtxAccess {
+    /// Byte offset into the UAPI structure.
+    pub offset: i16,
+    /// Access size in bytes (1, 2, 4 or 8).
+    pub size: u8,
+    /// True for stores.
+    pub write: bool,
+}
+
+/// Where that access goes in the host context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostField {
+    /// Byte offset into the host structure.
+    pub offset: i16,
+    /// Access size in bytes in the host structure (8 for widened pointer fields).
+    pub size: u8,
+}
+
+/// Which packet context a type's test run builds (`BPF_PROG_TEST_RUN`'s rules differ).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PacketContext {
+    /// `struct xdp_md` over an XDP frame.
+    Xdp,
+    /// `struct __sk_buff` over an skb; `pulls_ethernet`: the program sees the packet from the
+    /// network header (socket filters).
+    Skb {
+        /// Whether the Ethernet header is pulled before the program runs.
+        pulls_ethernet: bool,
+    },
+}
+
+/// What a verdict does with the packet, for hooks that act on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// The packet goes on up the stack.
+    Pass,
+    /// The packet is dropped.
+    Drop,
+    /// The packet goes back out of the interface it came in on.
+    Transmit,
+    /// The packet goes where the program redirected it.
+    Redirect,
+    /// Dropped because of an error.
+    Aborted,
+    /// Anything else (consumed, queued, reclassified…).
+    Other,
+}
+
+/// One named return value of a program type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// r0, truncated to 32 bits.
+    pub value: u32,
+    /// The kernel's name (`XDP_PASS`, `TC_ACT_SHOT`).
+    pub name: &'static str,
+    /// What it does to the packet.
+    pub fate: Fate,
+}
 
 /// What a context field holds, which decides how it is rewritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,11 +151,19 @@ pub struct ProgramTypeSpec {
     pub fields: &'static [Field],
     /// Whether this type may access `Who::TcOnly` fields.
     pub is_tc: bool,
-    /// Kernel ids of the helpers programs of this type may call (beyond the ones every type
-    /// may call, see [`crate::helpers`]).
+    /// The packet context its test run builds.
+    pub packet: PacketContext,
+    /// Kernel ids of the helpers programs of this type may call beyond [`BASE_HELPERS`], in
+    /// id order (the type's `func_proto` in the kernel).
     pub helpers: &'static [u32],
-    /// Allowed return values (inclusive), when the kernel restricts them.
-    pub return_range: Option<(u64, u64)>,
+    /// Allowed return values (inclusive, of the low 32 bits), when the kernel restricts them.
+    pub return_range: Option<(u32, u32)>,
+    /// The named return values.
+    pub verdicts: &'static [Verdict],
+    /// The context fields a test run's `ctx_in` may set (the rest must be zero).
+    pub test_run_input: &'static [&'static str],
+    /// The context fields a test run reports back in `ctx_out` (the rest are as given).
+    pub test_run_output: &'static [&'static str],
 }
 
 /// Offset in the host context of pointer slot `index`: the host context is the UAPI structure
@@ -82,6 +173,44 @@ pub fn pointer_slot(spec: &ProgramTypeSpec, index: u8) -> usize {
 }
 
 impl ProgramTypeSpec {
+    /// Whether programs of this type may call helper `id`.
+    pub fn allows_helper(&self, id: u32) -> bool {
+        BASE_HELPERS.binary_search(&id).is_ok() || self.helpers.binary_search(&id).is_ok()
+    }
+
+    /// Whether `retval` is in the type's return range (always, when it has none).
+    pub fn allows_return(&self, retval: u64) -> bool {
+        self.return_range
+            .is_none_or(|(low, high)| (low..=high).contains(&(retval as u32)))
+    }
+
+    /// The verdict `retval` names, if it is one.
+    pub fn verdict(&self, retval: u32) -> Option<&'static Verdict> {
+        self.verdicts.iter().find(|v| v.value == retval)
+    }
+
+    /// The name of verdict `retval` (`XDP_PASS`); for other values `XDP_UNKNOWN(n)` (with
+    /// the prefix of the type's verdict names), or the number for types without verdicts.
+    pub fn verdict_name(&self, retval: u32) -> String {
+        if let Some(v) = self.verdict(retval) {
+            return v.name.to_string();
+        }
+        match self.verdicts.first() {
+            Some(first) => {
+                let prefix = first.name.rfind('_').map_or("", |at| &first.name[..=at]);
+                format!("{prefix}UNKNOWN({})", retval as i32)
+            }
+            None => retval.to_string(),
+        }
+    }
+
+    /// Byte offset of the UAPI field `name` (which must exist: specs name their own fields).
+    pub fn offset_of(&self, name: &str) -> usize {
+        self.field(name)
+            .unwrap_or_else(|| panic!("{} has no field {name}", self.name))
+            .offset as usize
+    }
+
     /// Size of the host context structure.
     pub fn host_ctx_size(&self) -> usize {
         pointer_slot(self, 3)
@@ -100,8 +229,10 @@ impl ProgramTypeSpec {
     }
 }
 
-impl ContextLayout for ProgramTypeSpec {
-    fn translate(&self, a: CtxAccess) -> Result<HostField, String> {
+impl ProgramTypeSpec {
+    /// Translates one context access to the host layout, or says why the type forbids it
+    /// (the kernel's `is_valid_access` and `convert_ctx_access`).
+    pub fn translate(&self, a: CtxAccess) -> Result<HostField, String> {
         let describe = || {
             let what = if a.write { "write" } else { "read" };
             format!(
@@ -243,6 +374,34 @@ mod tests {
         assert!(write(&SOCKET_FILTER, 48).is_ok(), "cb[0]");
         assert!(write(&TC_CLS, 0).is_err(), "len is read-only");
         assert!(write(&XDP, 12).is_err());
+    }
+
+    #[test]
+    fn verdicts_are_named_and_helpers_listed_in_order() {
+        assert_eq!(TC_CLS.verdict_name(-1i32 as u32), "TC_ACT_UNSPEC");
+        assert_eq!(TC_CLS.verdict_name(99), "TC_ACT_UNKNOWN(99)");
+        assert_eq!(XDP.verdict_name(7), "XDP_UNKNOWN(7)");
+        assert_eq!(SOCKET_FILTER.verdict_name(60), "60");
+        for list in [BASE_HELPERS, GENERIC_HELPERS] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]));
+        }
+        for spec in [&XDP, &SOCKET_FILTER, &TC_CLS, &TC_ACT] {
+            assert!(
+                spec.helpers.windows(2).all(|w| w[0] < w[1]),
+                "{}",
+                spec.name
+            );
+            for &id in BASE_HELPERS.iter().chain(spec.helpers) {
+                assert!(
+                    crate::helper::prototype(id).is_some(),
+                    "{}: {id}",
+                    spec.name
+                );
+            }
+            for name in spec.test_run_input.iter().chain(spec.test_run_output) {
+                assert!(spec.field(name).is_some(), "{}: {name}", spec.name);
+            }
+        }
     }
 
     #[test]

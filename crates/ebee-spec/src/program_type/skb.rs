@@ -4,10 +4,11 @@
 //! `tstamp`, `wire_len` or `hwtstamp`; TC programs may also write `mark`, `priority`,
 //! `tc_index`, `tc_classid`, `queue_mapping` and `tstamp`. 4-byte fields may be read in part.
 
-use super::{Field, FieldKind, ProgramTypeSpec, Who};
+use super::{Fate, Field, FieldKind, PacketContext, ProgramTypeSpec, Verdict, Who};
 use ebee_abi::prog_type::{
     BPF_PROG_TYPE_SCHED_ACT, BPF_PROG_TYPE_SCHED_CLS, BPF_PROG_TYPE_SOCKET_FILTER,
 };
+use ebee_abi::tc_act::*;
 use FieldKind::{Pointer, Scalar};
 use Who::{Everyone, Nobody, TcOnly};
 
@@ -74,15 +75,78 @@ const FIELDS: &[Field] = &[
     field("hwtstamp", 184, 8, TcOnly, Nobody, Scalar),
 ];
 
-/// `BPF_PROG_TYPE_SOCKET_FILTER`: returns how many bytes of the packet to keep (0 drops).
+const fn verdict(value: i32, name: &'static str, fate: Fate) -> Verdict {
+    Verdict {
+        value: value as u32,
+        name,
+        fate,
+    }
+}
+
+/// The `TC_ACT_*` verdicts (`TC_ACT_UNSPEC`, `TC_ACT_OK` and `TC_ACT_PIPE` let the packet
+/// continue).
+const TC_VERDICTS: &[Verdict] = &[
+    verdict(TC_ACT_UNSPEC, "TC_ACT_UNSPEC", Fate::Pass),
+    verdict(TC_ACT_OK, "TC_ACT_OK", Fate::Pass),
+    verdict(TC_ACT_RECLASSIFY, "TC_ACT_RECLASSIFY", Fate::Other),
+    verdict(TC_ACT_SHOT, "TC_ACT_SHOT", Fate::Drop),
+    verdict(TC_ACT_PIPE, "TC_ACT_PIPE", Fate::Pass),
+    verdict(TC_ACT_STOLEN, "TC_ACT_STOLEN", Fate::Other),
+    verdict(TC_ACT_QUEUED, "TC_ACT_QUEUED", Fate::Other),
+    verdict(TC_ACT_REPEAT, "TC_ACT_REPEAT", Fate::Other),
+    verdict(TC_ACT_REDIRECT, "TC_ACT_REDIRECT", Fate::Redirect),
+    verdict(TC_ACT_TRAP, "TC_ACT_TRAP", Fate::Other),
+];
+
+/// `tc_cls_act_func_proto`'s helpers beyond the base: skb_store_bytes (9),
+/// l3/l4_csum_replace (10, 11), redirect (23), skb_load_bytes (26), csum_diff (28),
+/// get_hash_recalc (34), skb_pull_data (39), skb_load_bytes_relative (68).
+const TC_HELPERS: &[u32] = &[9, 10, 11, 23, 26, 28, 34, 39, 68];
+
+/// `convert___skb_to_skb`: the fields a test run's context may set.
+const TEST_RUN_INPUT: &[&str] = &[
+    "mark",
+    "priority",
+    "ingress_ifindex",
+    "ifindex",
+    "cb",
+    "tstamp",
+    "wire_len",
+    "gso_segs",
+    "gso_size",
+    "hwtstamp",
+];
+
+/// `convert_skb_to___skb`: the fields a test run reports back.
+const TEST_RUN_OUTPUT: &[&str] = &[
+    "mark",
+    "priority",
+    "ingress_ifindex",
+    "ifindex",
+    "tstamp",
+    "cb",
+    "wire_len",
+    "gso_segs",
+    "hwtstamp",
+];
+
+/// `BPF_PROG_TYPE_SOCKET_FILTER`: returns how many bytes of the packet to keep (0 drops);
+/// sees the packet from the network header. Helpers beyond the base: skb_load_bytes (26),
+/// skb_load_bytes_relative (68).
 pub static SOCKET_FILTER: ProgramTypeSpec = ProgramTypeSpec {
     name: "socket_filter",
     kernel_type: BPF_PROG_TYPE_SOCKET_FILTER,
     ctx_size: 192,
     fields: FIELDS,
     is_tc: false,
-    helpers: &[],
+    packet: PacketContext::Skb {
+        pulls_ethernet: true,
+    },
+    helpers: &[26, 68],
     return_range: None,
+    verdicts: &[],
+    test_run_input: TEST_RUN_INPUT,
+    test_run_output: TEST_RUN_OUTPUT,
 };
 
 /// `BPF_PROG_TYPE_SCHED_CLS` (`tc`, `classifier`, `tcx/*`): verdicts `TC_ACT_*`.
@@ -92,8 +156,14 @@ pub static TC_CLS: ProgramTypeSpec = ProgramTypeSpec {
     ctx_size: 192,
     fields: FIELDS,
     is_tc: true,
-    helpers: &[],
+    packet: PacketContext::Skb {
+        pulls_ethernet: false,
+    },
+    helpers: TC_HELPERS,
     return_range: None,
+    verdicts: TC_VERDICTS,
+    test_run_input: TEST_RUN_INPUT,
+    test_run_output: TEST_RUN_OUTPUT,
 };
 
 /// `BPF_PROG_TYPE_SCHED_ACT` (`action`).
@@ -103,6 +173,12 @@ pub static TC_ACT: ProgramTypeSpec = ProgramTypeSpec {
     ctx_size: 192,
     fields: FIELDS,
     is_tc: true,
-    helpers: &[],
+    packet: PacketContext::Skb {
+        pulls_ethernet: false,
+    },
+    helpers: TC_HELPERS,
     return_range: None,
+    verdicts: TC_VERDICTS,
+    test_run_input: TEST_RUN_INPUT,
+    test_run_output: TEST_RUN_OUTPUT,
 };
