@@ -35,3 +35,15 @@ fi
 
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc
+
+# The VM's and the maps' unit tests under Miri, which checks the unsafe code for undefined
+# behaviour (pointer provenance, aliasing, data races). Needs a nightly toolchain with miri.
+if ! cargo +nightly miri --version >/dev/null 2>&1; then
+    rustup component add --toolchain nightly miri rust-src >/dev/null 2>&1 || true
+fi
+if cargo +nightly miri --version >/dev/null 2>&1; then
+    echo "== Miri: ebee-vm and ebee-maps unit tests"
+    MIRIFLAGS=-Zmiri-permissive-provenance cargo +nightly miri test -p ebee-vm -p ebee-maps --lib
+else
+    echo "skipping Miri: no nightly toolchain with miri here (rustup toolchain install nightly --component miri)"
+fi

@@ -4,6 +4,7 @@
 //! `anyhow` (error context chains for messages that say what and where), `serde_json`
 //! (`--json` output). The logic lives in the library crates; this binary parses arguments,
 //! reads files and prints.
+#![forbid(unsafe_code)]
 
 mod commands;
 mod input;

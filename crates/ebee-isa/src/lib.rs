@@ -46,6 +46,7 @@
 //! ```
 //!
 //! Dependencies: `thiserror` only, for the error enum.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod asm;

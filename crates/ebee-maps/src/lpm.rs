@@ -299,11 +299,10 @@ impl LpmTrie {
                 p0
             };
             let parent_ptr = trim2.swap(sibling, AcqRel, &guard);
-            // SAFETY: both nodes are unlinked now (under the trie lock, by this thread).
-            unsafe {
-                guard.defer_destroy(parent_ptr);
-                guard.defer_destroy(node_ptr);
-            }
+            // SAFETY: the parent is unlinked now (under the trie lock, by this thread).
+            unsafe { guard.defer_destroy(parent_ptr) };
+            // SAFETY: so is the node.
+            unsafe { guard.defer_destroy(node_ptr) };
             crate::note_retired(&guard);
             crate::note_retired(&guard);
             return Ok(());

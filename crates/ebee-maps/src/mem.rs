@@ -62,14 +62,17 @@ fn byte_of(word: &AtomicU64, index: usize) -> &AtomicU8 {
     // SAFETY: `word.as_ptr()` points to 8 valid, initialized bytes that live as long as
     // `word` and are only ever accessed atomically by this crate; `index < 8` keeps the
     // pointer inside them, and `AtomicU8` needs no alignment.
-    unsafe { AtomicU8::from_ptr(word.as_ptr().cast::<u8>().add(index & 7)) }
+    let byte = word.as_ptr().cast::<u8>().wrapping_add(index & 7);
+    // SAFETY: see above; `byte` is inside `word`.
+    unsafe { AtomicU8::from_ptr(byte) }
 }
 
 /// The 4-byte half `half` (0 or 1) of `word`, as an atomic u32.
 fn half_of(word: &AtomicU64, half: usize) -> &AtomicU32 {
+    let half = word.as_ptr().cast::<u8>().wrapping_add((half & 1) * 4);
     // SAFETY: as in `byte_of`; offset 0 or 4 inside an 8-aligned word is 4-aligned, which
     // is what `AtomicU32` requires.
-    unsafe { AtomicU32::from_ptr(word.as_ptr().cast::<u8>().add((half & 1) * 4).cast()) }
+    unsafe { AtomicU32::from_ptr(half.cast()) }
 }
 
 /// Copies `out.len()` bytes starting at byte `off` of `words` into `out`.

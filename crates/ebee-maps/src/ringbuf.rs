@@ -123,21 +123,21 @@ impl RingBuf {
         if wrapped > 0 {
             // The positions these ranges stand for are this reservation's (the second half)
             // and consumed ones of the previous lap (the start): no one else touches them.
+            let start = self.data();
+            let mirror = start.wrapping_add(self.size() as usize);
             // SAFETY: both ranges lie in the doubled data area and do not overlap
             // (`wrapped < size`), and no producer or consumer uses them now.
-            unsafe {
-                let start = self.data();
-                std::ptr::copy_nonoverlapping(start, start.add(self.size() as usize), wrapped);
-            }
+            unsafe { std::ptr::copy_nonoverlapping(start, mirror, wrapped) };
         }
         let pg_off = (KERNEL_DATA_PAGE + off / PAGE) as u32;
         // SAFETY: `off + 8 <= size` (offsets are 8-aligned, size a multiple of 8), so the
         // header lies inside the data area; it is 8-aligned and the range [prod, new_prod)
         // now belongs to this reservation only.
-        unsafe {
-            AtomicU32::from_ptr(hdr.cast()).store(size as u32 | BPF_RINGBUF_BUSY_BIT, Relaxed);
-            AtomicU32::from_ptr(hdr.add(4).cast()).store(pg_off, Relaxed);
-        }
+        let len_word = unsafe { AtomicU32::from_ptr(hdr.cast()) };
+        len_word.store(size as u32 | BPF_RINGBUF_BUSY_BIT, Relaxed);
+        // SAFETY: the header's second word, likewise.
+        let page_word = unsafe { AtomicU32::from_ptr(hdr.wrapping_add(4).cast()) };
+        page_word.store(pg_off, Relaxed);
         sh.producer_pos.store(new_prod, Release);
         NonNull::new(hdr.wrapping_add(HDR as usize))
     }
@@ -173,10 +173,9 @@ impl RingBuf {
         }
         let rec = self.reserve(data.len() as u64, 0).ok_or(Errno::EAGAIN)?;
         // SAFETY: `rec` points to `data.len()` reserved bytes that only this call writes.
-        unsafe {
-            std::ptr::copy_nonoverlapping(data.as_ptr(), rec.as_ptr(), data.len());
-            commit_raw(rec.as_ptr(), flags, false);
-        }
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), rec.as_ptr(), data.len()) };
+        // SAFETY: `rec` is a live reservation of this ring, filled above.
+        unsafe { commit_raw(rec.as_ptr(), flags, false) };
         Ok(())
     }
 
@@ -261,37 +260,42 @@ pub unsafe fn commit_raw(sample: *mut u8, flags: u64, discard: bool) {
     // The header's `pg_off` word, less the kernel's data page and plus ours, gives the page
     // distance to the block start (derived from `hdr`, so it keeps the block's provenance),
     // whose first word holds the address of the ring's `Shared` (exposed when stored).
-    // SAFETY: by the caller's guarantee `hdr` is the live, 8-aligned header of a reserved
-    // record, so the block and its `Shared` are alive as long as the map.
-    unsafe {
-        let pg_off = AtomicU32::from_ptr(hdr.add(4).cast()).load(Relaxed) as usize;
-        let block = hdr
-            .wrapping_sub(hdr as usize & (PAGE - 1))
-            .wrapping_sub((pg_off - KERNEL_DATA_PAGE + DATA_PAGE) * PAGE);
-        let shared = &*(AtomicU64::from_ptr(block.cast()).load(Acquire) as *const Shared);
-        let len = AtomicU32::from_ptr(hdr.cast());
-        // A record that wraps was written in the second half: mirror its wrapped part to the
-        // start before publishing it (see the module docs).
-        let size = shared.mask as usize + 1;
-        let data = block.add(PAGE);
-        let record = (len.load(Relaxed) & !BPF_RINGBUF_BUSY_BIT) as u64;
-        let end = (hdr as usize - data as usize) + (record + HDR).next_multiple_of(8) as usize;
-        if end > size {
-            std::ptr::copy_nonoverlapping(data.add(size), data, end - size);
-        }
-        let mut new_len = len.load(Relaxed) ^ BPF_RINGBUF_BUSY_BIT;
-        if discard {
-            new_len |= BPF_RINGBUF_DISCARD_BIT;
-        }
-        len.swap(new_len, AcqRel);
-        let rec_pos = (hdr as usize - (block as usize + PAGE)) as u64;
-        let cons_pos = shared.consumer_pos.load(Acquire) & shared.mask;
-        if flags & BPF_RB_FORCE_WAKEUP != 0
-            || (cons_pos == rec_pos && flags & BPF_RB_NO_WAKEUP == 0)
-        {
-            let mut seq = shared.wake_seq.lock().unwrap_or_else(|p| p.into_inner());
-            *seq = seq.wrapping_add(1);
-            shared.wake.notify_all();
-        }
+    // By the caller's guarantee `hdr` is the live, 8-aligned header of a reserved record, so
+    // the block and its `Shared` are alive as long as the map.
+    // SAFETY: the header's second word is inside the live header (see above).
+    let page_word = unsafe { AtomicU32::from_ptr(hdr.wrapping_add(4).cast()) };
+    let pg_off = page_word.load(Relaxed) as usize;
+    let block = hdr
+        .wrapping_sub(hdr as usize & (PAGE - 1))
+        .wrapping_sub((pg_off - KERNEL_DATA_PAGE + DATA_PAGE) * PAGE);
+    // SAFETY: the block's first word is the 8-aligned, live address word of its ring.
+    let shared_word = unsafe { AtomicU64::from_ptr(block.cast()) };
+    let shared_ptr = shared_word.load(Acquire) as *const Shared;
+    // SAFETY: the word holds the address of the ring's `Shared`, alive with the map.
+    let shared = unsafe { &*shared_ptr };
+    // SAFETY: the header's first word, live and 8-aligned (see above).
+    let len = unsafe { AtomicU32::from_ptr(hdr.cast()) };
+    // A record that wraps was written in the second half: mirror its wrapped part to the
+    // start before publishing it (see the module docs).
+    let size = shared.mask as usize + 1;
+    let data = block.wrapping_add(PAGE);
+    let record = (len.load(Relaxed) & !BPF_RINGBUF_BUSY_BIT) as u64;
+    let end = (hdr as usize - data as usize) + (record + HDR).next_multiple_of(8) as usize;
+    if end > size {
+        // SAFETY: both ranges lie in the doubled data area and do not overlap; the record is
+        // still this reservation's, so no one else touches them.
+        unsafe { std::ptr::copy_nonoverlapping(data.wrapping_add(size), data, end - size) };
+    }
+    let mut new_len = len.load(Relaxed) ^ BPF_RINGBUF_BUSY_BIT;
+    if discard {
+        new_len |= BPF_RINGBUF_DISCARD_BIT;
+    }
+    len.swap(new_len, AcqRel);
+    let rec_pos = (hdr as usize - (block as usize + PAGE)) as u64;
+    let cons_pos = shared.consumer_pos.load(Acquire) & shared.mask;
+    if flags & BPF_RB_FORCE_WAKEUP != 0 || (cons_pos == rec_pos && flags & BPF_RB_NO_WAKEUP == 0) {
+        let mut seq = shared.wake_seq.lock().unwrap_or_else(|p| p.into_inner());
+        *seq = seq.wrapping_add(1);
+        shared.wake.notify_all();
     }
 }

@@ -141,14 +141,17 @@ fn spin_lock_serializes_increments_and_f_lock_copies() {
                     }
                     let g = pin();
                     let p = m.lookup_ptr(&k(0), t, &g).unwrap().as_ptr();
-                    // SAFETY: the value's lock word at offset 0 and two u32 counters after
-                    // it, only touched under the lock.
-                    unsafe {
-                        ebee_maps::bpf_spin_lock(p);
-                        *p.add(4).cast::<u32>() += 1;
-                        *p.add(8).cast::<u32>() += 1;
-                        ebee_maps::bpf_spin_unlock(p);
-                    }
+                    // The value's lock word is at offset 0, two u32 counters after it, only
+                    // touched under the lock.
+                    let (first, second) = (p.wrapping_add(4), p.wrapping_add(8));
+                    // SAFETY: the lock word of a live element, under a pinned guard.
+                    unsafe { ebee_maps::bpf_spin_lock(p) };
+                    // SAFETY: the first counter, aligned, under the lock.
+                    unsafe { *first.cast::<u32>() += 1 };
+                    // SAFETY: the second, likewise.
+                    unsafe { *second.cast::<u32>() += 1 };
+                    // SAFETY: this thread holds the lock.
+                    unsafe { ebee_maps::bpf_spin_unlock(p) };
                 }
             })
         })

@@ -336,9 +336,9 @@ fn spin_lock_and_f_lock() {
     let g = pin();
     let p = m.lookup_ptr(&k(1), 0, &g).unwrap();
     // SAFETY: the lock word of a live element, under a pinned guard.
-    unsafe { ebee_maps::bpf_spin_lock(p.as_ptr().add(4)) };
+    unsafe { ebee_maps::bpf_spin_lock(p.as_ptr().wrapping_add(4)) };
     // SAFETY: as above; this thread holds the lock.
-    unsafe { ebee_maps::bpf_spin_unlock(p.as_ptr().add(4)) };
+    unsafe { ebee_maps::bpf_spin_unlock(p.as_ptr().wrapping_add(4)) };
     v = [2u8; 16];
     m.update(&k(1), &v, BPF_F_LOCK | BPF_EXIST).unwrap();
     assert_eq!(

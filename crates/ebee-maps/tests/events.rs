@@ -21,17 +21,16 @@ fn reserve_submit_discard_in_order() {
     let c = rb.ringbuf_reserve(0, 0).unwrap();
     // Headers: 8 bytes, length with the BUSY bit while reserved.
     // SAFETY: the header precedes a live reservation.
-    let hdr = unsafe { a.as_ptr().sub(8).cast::<u32>().read() };
+    let hdr = unsafe { a.as_ptr().wrapping_sub(8).cast::<u32>().read() };
     assert_eq!(hdr, 3 | BPF_RINGBUF_BUSY_BIT);
     assert_eq!(rb.ringbuf_query(BPF_RB_PROD_POS), 16 + 16 + 8);
     assert_eq!(rb.ringbuf_query(BPF_RB_RING_SIZE), 4096);
     assert_eq!(rb.ringbuf_query(BPF_RB_AVAIL_DATA), 40);
     assert_eq!(rb.ringbuf_query(99), 0);
-    // SAFETY: writes inside the reserved samples.
-    unsafe {
-        a.as_ptr().copy_from(b"abc".as_ptr(), 3);
-        b.as_ptr().copy_from(b"discard!".as_ptr(), 8);
-    }
+    // SAFETY: writes inside the first reserved sample.
+    unsafe { a.as_ptr().copy_from(b"abc".as_ptr(), 3) };
+    // SAFETY: and inside the second.
+    unsafe { b.as_ptr().copy_from(b"discard!".as_ptr(), 8) };
     rb.ringbuf_submit(c.as_ptr(), 0).unwrap();
     assert!(
         drain(&rb).is_empty(),
@@ -39,7 +38,7 @@ fn reserve_submit_discard_in_order() {
     );
     rb.ringbuf_discard(b.as_ptr(), 0).unwrap();
     // SAFETY: header of a committed discarded record.
-    let hdr = unsafe { b.as_ptr().sub(8).cast::<u32>().read() };
+    let hdr = unsafe { b.as_ptr().wrapping_sub(8).cast::<u32>().read() };
     assert_eq!(hdr, 8 | BPF_RINGBUF_DISCARD_BIT);
     rb.ringbuf_submit(a.as_ptr(), 0).unwrap();
     assert_eq!(
@@ -195,20 +194,21 @@ fn a_wrapping_reservation_shows_the_bytes_the_kernel_shows() {
     rb.ringbuf_output(&[0xaa; 24], 0).unwrap(); // ring bytes 0..32: header, 24 x 0xaa
     let first = rb.ringbuf_reserve(4000, 0).unwrap(); // 32..4040
                                                       // SAFETY: the header precedes a live reservation.
-    let pg_off = unsafe { first.as_ptr().sub(4).cast::<u32>().read() };
+    let pg_off = unsafe { first.as_ptr().wrapping_sub(4).cast::<u32>().read() };
     assert_eq!(pg_off, 3);
     rb.ringbuf_discard(first.as_ptr(), 0).unwrap();
     assert_eq!(drain(&rb), vec![vec![0xaa; 24]]);
     // 4040..4096 then 0..48: the sample's last 48 bytes are the ring's first 48.
     let wrapped = rb.ringbuf_reserve(96, 0).unwrap();
     // SAFETY: reads and writes inside the 96 reserved bytes.
-    let tail = unsafe { std::slice::from_raw_parts(wrapped.as_ptr().add(48), 48).to_vec() };
+    let tail =
+        unsafe { std::slice::from_raw_parts(wrapped.as_ptr().wrapping_add(48), 48).to_vec() };
     assert_eq!(tail[..8], [24, 0, 0, 0, 3, 0, 0, 0]);
     assert_eq!(tail[8..32], [0xaa; 24]);
     let discarded = (4000 | BPF_RINGBUF_DISCARD_BIT).to_ne_bytes();
     assert_eq!(tail[32..36], discarded);
     // SAFETY: as above.
-    unsafe { wrapped.as_ptr().add(48).write_bytes(0x55, 48) };
+    unsafe { wrapped.as_ptr().wrapping_add(48).write_bytes(0x55, 48) };
     rb.ringbuf_submit(wrapped.as_ptr(), 0).unwrap();
     assert_eq!(drain(&rb)[0][48..], [0x55; 48]);
     // A record ending at the lap's end, then one at the ring's start (not wrapping): it sees

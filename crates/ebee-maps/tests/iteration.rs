@@ -143,11 +143,10 @@ fn for_each_visits_stops_and_allows_deletes() {
     let pa = Map::create(MapSpec::new("pa", MapType::PercpuArray, 4, 4, 3), 2).unwrap();
     let mut keys = Vec::new();
     pa.for_each_elem(1, &g, 0, &mut |key, value| {
-        // SAFETY: live key and this CPU's value.
-        unsafe {
-            keys.push(key.cast::<u32>().read());
-            value.cast::<u32>().write(9);
-        }
+        // SAFETY: the key is live during the callback.
+        keys.push(unsafe { key.cast::<u32>().read() });
+        // SAFETY: so is this CPU's value.
+        unsafe { value.cast::<u32>().write(9) };
         0
     })
     .unwrap();

@@ -346,13 +346,12 @@ fn lru_eviction_matches() {
     if !kernel_available() {
         return;
     }
-    // SAFETY: a zeroed cpu_set_t with CPU 0 set, passed by pointer with its size, for the
-    // calling thread (pid 0).
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(0, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
+    // SAFETY: a zeroed cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU 0 is inside the set.
+    unsafe { libc::CPU_SET(0, &mut set) };
+    // SAFETY: the set, passed by pointer with its size, for the calling thread (pid 0).
+    unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
     for max in [4u32, 16, 200, 1000] {
         for pattern in 0..4 {
             let spec = MapSpec::new("l", MapType::LruHash, 4, 8, max);

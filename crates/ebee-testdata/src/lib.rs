@@ -37,7 +37,7 @@
 //! `xdp_stats_map[action]` on the current CPU. (Later xdp-tools releases also match
 //! ARP sender/target and IPv6 neighbour discovery targets against the IP maps; the
 //! traffic contains both, so those paths get exercised when such objects are used.)
-
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod filter;

@@ -32,6 +32,8 @@ mod interp;
 mod memory;
 mod ops;
 mod program;
+#[cfg(test)]
+mod run_tests;
 mod stack;
 
 pub use ctx::{ContextLayout, CtxAccess, HostField};

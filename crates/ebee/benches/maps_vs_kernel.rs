@@ -183,19 +183,20 @@ fn compile() -> Vec<u8> {
 
 /// Pins the process to the CPU it runs on; returns that CPU.
 fn pin_to_current_cpu() -> usize {
-    // SAFETY: sched_getcpu has no preconditions; `set` is a plain bit set owned by this frame.
-    unsafe {
-        let cpu = libc::sched_getcpu().max(0) as usize;
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            eprintln!(
-                "warning: sched_setaffinity failed: {}",
-                std::io::Error::last_os_error()
-            );
-        }
-        cpu
+    // SAFETY: sched_getcpu has no preconditions.
+    let cpu = unsafe { libc::sched_getcpu() }.max(0) as usize;
+    // SAFETY: a zeroed cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes inside the set.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: the set, by pointer with its size, for the calling thread.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
+        eprintln!(
+            "warning: sched_setaffinity failed: {}",
+            std::io::Error::last_os_error()
+        );
     }
+    cpu
 }
 
 /// One value of 1 per CPU, in the bpf(2) per-CPU layout when `percpu`.

@@ -362,11 +362,10 @@ impl PacketRun {
         let buffer_start = self.buffer.as_mut_ptr() as u64;
         let buffer_end = buffer_start + self.buffer.len() as u64;
         let ctx = self.ctx.as_mut_ptr() as u64;
-        // SAFETY: guaranteed by the caller (see above).
-        unsafe {
-            memory.add_raw("packet", buffer_start, self.buffer.len() as u64, true);
-            memory.add_raw("context", ctx, self.ctx.len() as u64 * 8, true);
-        }
+        // SAFETY: guaranteed by the caller (see above); `as u64` exposed the provenance.
+        unsafe { memory.add_raw("packet", buffer_start, self.buffer.len() as u64, true) };
+        // SAFETY: likewise for the host context.
+        unsafe { memory.add_raw("context", ctx, self.ctx.len() as u64 * 8, true) };
         let state = PacketState {
             spec: self.spec,
             ctx,

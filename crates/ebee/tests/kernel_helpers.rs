@@ -150,15 +150,13 @@ fn current_task() {
                 common::pin_to_cpu(0);
                 let (ours, theirs) = run_words(&pair, "task", &[]);
                 assert_eq!(ours, theirs, "pid_tgid, uid_gid, comm: ebee vs kernel");
-                // SAFETY: these calls take no arguments and cannot fail.
-                let (pid, tid, uid, gid) = unsafe {
-                    (
-                        libc::getpid(),
-                        libc::gettid(),
-                        libc::getuid(),
-                        libc::getgid(),
-                    )
-                };
+                let pid = std::process::id();
+                // SAFETY: gettid takes no arguments and cannot fail.
+                let tid = unsafe { libc::gettid() };
+                // SAFETY: likewise getuid.
+                let uid = unsafe { libc::getuid() };
+                // SAFETY: likewise getgid.
+                let gid = unsafe { libc::getgid() };
                 assert_eq!(ours[0], (pid as u64) << 32 | tid as u64);
                 assert_eq!(ours[1], u64::from(gid) << 32 | u64::from(uid));
                 let comm: Vec<u8> = ours[3..5].iter().flat_map(|w| w.to_ne_bytes()).collect();

@@ -380,8 +380,10 @@ fn process_helpers_describe_the_calling_thread() {
     let pid_tgid = ebee.call(14, &memory, &[]) as u64;
     assert_eq!((pid_tgid >> 32) as u32, std::process::id());
     let uid_gid = ebee.call(15, &memory, &[]) as u64;
-    // SAFETY: getuid and getgid take no arguments and cannot fail.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // SAFETY: getuid takes no arguments and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    // SAFETY: likewise getgid.
+    let gid = unsafe { libc::getgid() };
     assert_eq!(uid_gid, u64::from(gid) << 32 | u64::from(uid));
     let comm = std::thread::Builder::new()
         .name("pure-helpers-thread".into())

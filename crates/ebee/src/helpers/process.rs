@@ -19,15 +19,19 @@ const TASK_COMM_LEN: usize = 16;
 
 /// `tgid << 32 | pid` of the calling thread.
 fn pid_tgid() -> u64 {
-    // SAFETY: getpid and gettid take no arguments and cannot fail.
-    let (tgid, tid) = unsafe { (libc::getpid(), libc::gettid()) };
+    // SAFETY: getpid takes no arguments and cannot fail.
+    let tgid = unsafe { libc::getpid() };
+    // SAFETY: likewise gettid.
+    let tid = unsafe { libc::gettid() };
     (u64::from(tgid as u32) << 32) | u64::from(tid as u32)
 }
 
 /// `gid << 32 | uid` (real ids) of the calling thread.
 fn uid_gid() -> u64 {
-    // SAFETY: getuid and getgid take no arguments and cannot fail.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // SAFETY: getuid takes no arguments and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    // SAFETY: likewise getgid.
+    let gid = unsafe { libc::getgid() };
     (u64::from(gid) << 32) | u64::from(uid)
 }
 

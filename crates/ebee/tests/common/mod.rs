@@ -67,19 +67,18 @@ pub fn compile_with(name: &str, defines: &[&str]) -> PathBuf {
 /// Pins the calling thread to `cpu`: the kernel runs an XDP test on the CPU of the calling
 /// thread, so per-CPU results are comparable with an ebee run given the same CPU.
 pub fn pin_to_cpu(cpu: usize) {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes inside it;
-    // sched_setaffinity(0, ..) only reads it and affects the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        let rc = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-        assert_eq!(
-            rc,
-            0,
-            "sched_setaffinity(cpu {cpu}): {}",
-            std::io::Error::last_os_error()
-        );
-    }
+    // SAFETY: a zeroed cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET writes inside the set (it ignores CPUs beyond its size).
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    // SAFETY: sched_setaffinity(0, ..) only reads the set and affects the calling thread.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    assert_eq!(
+        rc,
+        0,
+        "sched_setaffinity(cpu {cpu}): {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// The number of CPUs this thread may run on (online CPUs usable for pinning).
