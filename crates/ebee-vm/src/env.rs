@@ -55,12 +55,12 @@ impl<'r> HelperEnv<'_, 'r> {
         self.run.memory.cpu()
     }
 
-    /// The host state the embedder attached to this run ([`crate::Memory::set_host_state`]), if it
+    /// The host state the embedder gave this run ([`crate::Program::run_with_state`]), if it
     /// has type `T`. It lives as long as the run, so it may be held while the program's
     /// memory is written.
     pub fn host_state<T: 'static>(&self) -> Option<&'r T> {
-        let memory: &'r crate::Memory<'r> = self.run.memory;
-        memory.host_state()?.downcast_ref()
+        let state: &'r dyn std::any::Any = self.run.host_state?;
+        state.downcast_ref()
     }
 
     /// Lets the program access `region` for the rest of the run (e.g. a map value a lookup

@@ -10,6 +10,7 @@ use crate::ops::{alu, endian, load, store};
 use crate::program::{Program, Slot};
 use crate::stack::{zero_frame, Stack, FRAME_SIZE, MAX_FRAMES};
 use ebee_isa::{AtomicOp, CallKind, Op, Operand, Semantics};
+use std::any::Any;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 
@@ -36,22 +37,50 @@ impl Program {
     ///
     /// `args` become r1, r2, … (at most 5; the rest are 0).
     pub fn run(&self, memory: &Memory<'_>, args: &[u64]) -> Result<u64, VmError> {
-        Ok(self.execute::<true>(memory, args)?.retval)
+        Ok(self.execute::<true>(memory, None, args)?.retval)
     }
 
     /// As [`Program::run`], also counting the instructions executed.
     pub fn run_counting(&self, memory: &Memory<'_>, args: &[u64]) -> Result<Outcome, VmError> {
-        self.execute::<true>(memory, args)
+        self.execute::<true>(memory, None, args)
+    }
+
+    /// As [`Program::run_counting`], with `host_state` for the helpers
+    /// ([`crate::HelperEnv::host_state`]): whatever the embedder's helpers need of this run
+    /// (the packet a program type's helpers resize, the object whose maps they use). Use
+    /// interior mutability for state helpers change.
+    ///
+    /// ```
+    /// use ebee_vm::{Helpers, Memory, Vm};
+    /// let mut helpers = Helpers::new();
+    /// helpers.register(1000, "scale", |env, args| {
+    ///     Ok(args[0] * env.host_state::<u64>().copied().unwrap_or(1))
+    /// });
+    /// let program = Vm::new(helpers).load(&ebee_isa::assemble("call 1000\nexit")?)?;
+    /// let factor = 3u64;
+    /// let outcome = program.run_with_state(&Memory::new(), &factor, &[14])?;
+    /// assert_eq!(outcome.retval, 42);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn run_with_state(
+        &self,
+        memory: &Memory<'_>,
+        host_state: &dyn Any,
+        args: &[u64],
+    ) -> Result<Outcome, VmError> {
+        self.execute::<true>(memory, Some(host_state), args)
     }
 
     fn execute<const CHECKED: bool>(
         &self,
         memory: &Memory<'_>,
+        host_state: Option<&dyn Any>,
         args: &[u64],
     ) -> Result<Outcome, VmError> {
         let stack = Stack::checkout();
         let mut run = RunState {
             memory,
+            host_state,
             granted: Granted::checkout(),
             stack_top: stack.top(),
             budget_left: self.budget,
@@ -354,6 +383,8 @@ pub(crate) struct Entry {
 /// State of one run, shared by the programs of a tail-call chain.
 pub(crate) struct RunState<'r> {
     pub memory: &'r Memory<'r>,
+    /// What the embedder gave the run for its helpers.
+    pub host_state: Option<&'r dyn Any>,
     /// Regions helpers granted during the run (map values, ring-buffer records).
     pub granted: Granted,
     pub stack_top: u64,

@@ -1,7 +1,6 @@
 //! Memory regions a program may touch, and the bounds checks of checked mode.
 
 use crate::error::{Access, Fault};
-use std::any::Any;
 use std::marker::PhantomData;
 
 /// One block of host memory registered for a run.
@@ -50,8 +49,9 @@ impl Region {
 pub struct Memory<'a> {
     regions: Vec<Region>,
     cpu: usize,
-    host_state: Option<&'a dyn Any>,
-    _borrows: PhantomData<&'a mut [u8]>,
+    /// Borrows the registered slices; also makes `Memory` neither `Send` nor `Sync`, so the
+    /// writable memory it lends is used by one run at a time.
+    _borrows: PhantomData<(&'a mut [u8], *mut u8)>,
 }
 
 impl std::fmt::Debug for Memory<'_> {
@@ -120,42 +120,6 @@ impl<'a> Memory<'a> {
     /// The worker (CPU) index of the run.
     pub fn cpu(&self) -> usize {
         self.cpu
-    }
-
-    /// Attaches host state that helpers read with [`crate::HelperEnv::host_state`] (e.g. the
-    /// packet a program type's helpers resize). Use interior mutability for state helpers
-    /// change.
-    pub fn set_host_state(&mut self, state: &'a dyn Any) {
-        self.host_state = Some(state);
-    }
-
-    /// The attached host state.
-    pub fn host_state(&self) -> Option<&'a dyn Any> {
-        self.host_state
-    }
-
-    /// The same regions and CPU with `state` attached instead, for one run: lets a runner
-    /// that owns per-run state (e.g. the `ebee` crate's) run a program over memory its caller
-    /// registered. The copy borrows `self`; like every `Memory` it stays on its thread (a
-    /// `Memory` is neither `Send` nor `Sync`), so runs over the two never overlap.
-    ///
-    /// ```
-    /// use ebee_vm::Memory;
-    /// let mut input = [0u8; 4];
-    /// let mut memory = Memory::new();
-    /// memory.add_mut("input", &mut input);
-    /// let state = 7u32;
-    /// let run = memory.with_host_state(&state);
-    /// assert_eq!(run.regions(), memory.regions());
-    /// assert_eq!(run.host_state().and_then(|s| s.downcast_ref::<u32>()), Some(&7));
-    /// ```
-    pub fn with_host_state<'s>(&'s self, state: &'s dyn Any) -> Memory<'s> {
-        Memory {
-            regions: self.regions.clone(),
-            cpu: self.cpu,
-            host_state: Some(state),
-            _borrows: PhantomData,
-        }
     }
 
     /// The registered regions, in registration order.

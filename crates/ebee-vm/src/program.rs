@@ -179,7 +179,7 @@ impl Vm {
 ///
 /// It holds its code, the helpers its calls resolved to and the registry `callx` looks ids
 /// up in; nothing of the host that runs it (that comes with each run, see
-/// [`crate::Memory::set_host_state`]).
+/// [`Program::run_with_state`]).
 #[derive(Clone, Debug)]
 pub struct Program {
     pub(crate) code: Box<[Slot]>,

@@ -140,8 +140,8 @@ fn tail_calls_and_host_state() {
     let state = 77u64;
     let mut memory = Memory::new();
     let address = memory.add_mut("counter", &mut counter);
-    memory.set_host_state(&state);
-    assert_eq!(program.run(&memory, &[address]).unwrap(), 77);
+    let outcome = program.run_with_state(&memory, &state, &[address]).unwrap();
+    assert_eq!(outcome.retval, 77);
     drop(memory);
     assert_eq!(u64::from_le_bytes(counter), 34); // 1 run + 33 tail calls
     target.lock().unwrap().take(); // break the program ↔ helper cycle of this test

@@ -99,6 +99,14 @@ pub enum Error {
         /// Source line of the faulting instruction, when BTF line info exists.
         line: Option<String>,
     },
+    /// A host function cannot be a helper (see [`crate::HostFunction::wrap`]).
+    #[error("host function {name}: {message}")]
+    HostFunction {
+        /// Its name.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The input of a test run does not fit the program type (as `BPF_PROG_TEST_RUN`'s
     /// `-EINVAL`).
     #[error("program {program}: invalid test run input: {message}")]

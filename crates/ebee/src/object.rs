@@ -2,166 +2,17 @@
 //! addresses, helpers checked against the table and the program type, programs loaded into
 //! the VM with their context layout.
 
+use crate::engine::{Custom, Engine, KFUNC_IDS};
 use crate::error::Error;
 use crate::helpers;
 use crate::program::Program;
 use crate::program_type::{self, ProgramTypeSpec};
 use crate::runtime::{map_address, Runtime};
-use crate::trace_sink::TraceSink;
 use ebee_isa::{Instruction, Op};
 use ebee_maps::{Map, MapType};
 use ebee_object::{DataSection, MapOrigin, ObjectSpec, ProgramKind, SlotTarget};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
-
-/// Settings shared by the objects an embedder loads.
-///
-/// ```no_run
-/// let engine = ebee::Engine::new();
-/// let object = engine.load_file("xdp_prog.bpf.o")?;
-/// for program in object.programs() {
-///     println!("{} ({})", program.name(), program.section());
-/// }
-/// # Ok::<(), ebee::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct Engine {
-    ncpus: usize,
-    trace: Arc<dyn TraceSink>,
-    budget: u64,
-    /// Embedder helpers (by id) and kfuncs (by BTF name).
-    custom: Vec<Custom>,
-}
-
-/// An embedder's helper or kfunc.
-#[derive(Clone)]
-struct Custom {
-    /// `Ok(id)` for a helper, `Err(name)` for a kfunc.
-    key: Result<u32, String>,
-    name: String,
-    func: Arc<ebee_vm::HelperClosure>,
-}
-
-/// Helper ids ebee gives kfunc calls it rewrites into helper calls: `KFUNC_IDS + index`.
-const KFUNC_IDS: u32 = 1 << 20;
-
-impl Default for Engine {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Engine {
-    /// An engine with as many workers (CPUs of per-CPU maps) as the machine has, and trace
-    /// output to standard error.
-    pub fn new() -> Engine {
-        let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Engine {
-            ncpus,
-            trace: Arc::new(crate::trace_sink::StderrTrace),
-            budget: ebee_vm::DEFAULT_BUDGET,
-            custom: Vec::new(),
-        }
-    }
-
-    /// Adds (or replaces) the helper with id `id` for every program type: programs calling
-    /// it load, and the call runs `func` with r1–r5, its result becoming r0.
-    ///
-    /// ```
-    /// let engine = ebee::Engine::new().with_helper(0x8000, "host_answer", |_env, _args| Ok(42));
-    /// # let _ = engine;
-    /// ```
-    pub fn with_helper<F>(mut self, id: u32, name: &str, func: F) -> Engine
-    where
-        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, ebee_vm::HelperError>
-            + Send
-            + Sync
-            + 'static,
-    {
-        self.custom.retain(|c| c.key != Ok(id));
-        self.custom.push(Custom {
-            key: Ok(id),
-            name: name.to_string(),
-            func: Arc::new(func),
-        });
-        self
-    }
-
-    /// Provides the kernel function (kfunc) named `name` (its BTF name, as the program
-    /// declares it with `__ksym`): calls to it run `func` with r1–r5.
-    pub fn with_kfunc<F>(mut self, name: &str, func: F) -> Engine
-    where
-        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, ebee_vm::HelperError>
-            + Send
-            + Sync
-            + 'static,
-    {
-        let key = Err(name.to_string());
-        self.custom.retain(|c| c.key != key);
-        self.custom.push(Custom {
-            key,
-            name: name.to_string(),
-            func: Arc::new(func),
-        });
-        self
-    }
-
-    /// Sets the number of workers per-CPU maps hold values for.
-    pub fn with_cpus(mut self, ncpus: usize) -> Engine {
-        self.ncpus = ncpus.max(1);
-        self
-    }
-
-    /// Sends `bpf_trace_printk` output to `trace`.
-    pub fn with_trace(mut self, trace: Arc<dyn TraceSink>) -> Engine {
-        self.trace = trace;
-        self
-    }
-
-    /// Sets the instruction budget of one run.
-    pub fn with_budget(mut self, budget: u64) -> Engine {
-        self.budget = budget;
-        self
-    }
-
-    /// Number of workers.
-    pub fn cpus(&self) -> usize {
-        self.ncpus
-    }
-
-    /// The instruction budget of one run.
-    pub fn budget(&self) -> u64 {
-        self.budget
-    }
-
-    /// Where trace output goes.
-    pub fn trace(&self) -> Arc<dyn TraceSink> {
-        self.trace.clone()
-    }
-
-    /// Parses an object without loading it, so globals can be set first.
-    pub fn open(&self, bytes: &[u8]) -> Result<ObjectBuilder, Error> {
-        Ok(ObjectBuilder {
-            engine: self.clone(),
-            spec: ObjectSpec::parse(bytes)?,
-        })
-    }
-
-    /// Parses and loads an object.
-    pub fn load(&self, bytes: &[u8]) -> Result<Object, Error> {
-        self.open(bytes)?.load()
-    }
-
-    /// Reads, parses and loads an object file.
-    pub fn load_file(&self, path: impl AsRef<std::path::Path>) -> Result<Object, Error> {
-        let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|error| Error::Io {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        self.load(&bytes)
-    }
-}
 
 /// A parsed object whose globals can still be set, as with a libbpf skeleton before load.
 pub struct ObjectBuilder {
@@ -170,6 +21,10 @@ pub struct ObjectBuilder {
 }
 
 impl ObjectBuilder {
+    pub(crate) fn new(engine: Engine, spec: ObjectSpec) -> ObjectBuilder {
+        ObjectBuilder { engine, spec }
+    }
+
     /// The parsed object.
     pub fn spec(&self) -> &ObjectSpec {
         &self.spec
@@ -185,8 +40,8 @@ impl ObjectBuilder {
     pub fn load(self) -> Result<Object, Error> {
         let engine = self.engine;
         let spec = self.spec;
-        let maps = create_maps(&spec, engine.ncpus)?;
-        let runtime = Arc::new(Runtime::new(engine.ncpus, engine.trace.clone(), maps));
+        let maps = create_maps(&spec, engine.cpus())?;
+        let runtime = Arc::new(Runtime::new(engine.cpus(), engine.trace(), maps));
         let linked = spec.link(None)?;
         let mut programs = Vec::new();
         for program in linked {
@@ -194,10 +49,10 @@ impl ObjectBuilder {
             let mut instructions = program.instructions.clone().into_instructions();
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
             engine.bind_kfuncs(&mut instructions, &program);
-            check_calls(&instructions, &program, type_spec, &engine.custom)?;
+            check_calls(&instructions, &program, type_spec, engine.custom())?;
             let mut registry = helpers::build_registry(type_spec);
             engine.register_custom(&mut registry);
-            let vm = ebee_vm::Vm::new(registry).with_budget(engine.budget);
+            let vm = ebee_vm::Vm::new(registry).with_budget(engine.budget());
             let instructions = ebee_isa::Validated::new(instructions)
                 .map_err(|source| Error::load(&program, ebee_vm::VmError::Isa(source)))?;
             let loaded = match type_spec {
@@ -388,44 +243,6 @@ fn resolve_map_references(
         insn.imm = address as i64;
     }
     Ok(())
-}
-
-impl Engine {
-    /// Rewrites calls to kfuncs the embedder provides into calls of their helper ids.
-    fn bind_kfuncs(&self, instructions: &mut [Instruction], program: &ebee_object::LinkedProgram) {
-        for insn in instructions.iter_mut().filter(|i| i.op == Op::CallKfunc) {
-            let name = program
-                .kfunc_calls
-                .iter()
-                .find(|k| k.pc == insn.pc)
-                .map(|k| k.name.as_str());
-            let index = self
-                .custom
-                .iter()
-                .position(|c| c.key.as_ref().err().map(String::as_str) == name && name.is_some());
-            if let Some(index) = index {
-                insn.op = Op::CallHelper;
-                insn.src = 0;
-                insn.off = 0;
-                insn.imm = (KFUNC_IDS + index as u32) as i64;
-            }
-        }
-    }
-
-    fn register_custom(&self, registry: &mut ebee_vm::Helpers) {
-        for (index, custom) in self.custom.iter().enumerate() {
-            let id = match custom.key {
-                Ok(id) => id,
-                Err(_) => KFUNC_IDS + index as u32,
-            };
-            registry.insert(ebee_vm::Helper {
-                id,
-                name: custom.name.clone().into(),
-                imp: ebee_vm::HelperImpl::Closure(custom.func.clone()),
-                writes_through: ebee_vm::ALL_ARGS,
-            });
-        }
-    }
 }
 
 /// Refuses, at load, calls to helpers ebee does not provide or the program type may not call,

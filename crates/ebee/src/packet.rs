@@ -115,12 +115,22 @@ fn eth_type_trans_protocol(frame: &[u8]) -> u16 {
 }
 
 impl PacketRun {
-    /// Builds the buffer and host context, validating the input as the kernel does.
-    pub(crate) fn new(
-        spec: &'static ProgramTypeSpec,
-        data_in: &[u8],
-        ctx_in: Option<&[u8]>,
-    ) -> Result<PacketRun, String> {
+    /// No packet yet; [`PacketRun::prepare`] builds one, reusing the buffers of the last.
+    pub(crate) fn new(spec: &'static ProgramTypeSpec) -> PacketRun {
+        PacketRun {
+            spec,
+            buffer: Vec::new(),
+            ctx: Vec::new(),
+            ctx_in: Vec::new(),
+            pulled: 0,
+            redirect: None,
+        }
+    }
+
+    /// Builds the buffer and host context for `data_in` and `ctx_in`, validating the input
+    /// as the kernel does.
+    pub(crate) fn prepare(&mut self, data_in: &[u8], ctx_in: Option<&[u8]>) -> Result<(), String> {
+        let spec = self.spec;
         if data_in.len() < ETH_HLEN {
             return Err(format!(
                 "packet of {} bytes is shorter than an Ethernet header",
@@ -129,37 +139,29 @@ impl PacketRun {
         }
         let ctx_size = spec.ctx_size as usize;
         let ctx_given = ctx_in.is_some();
-        let ctx_in = match ctx_in {
-            Some(c) if c.len() > ctx_size && c[ctx_size..].iter().any(|&b| b != 0) => {
+        self.ctx_in.clear();
+        if let Some(c) = ctx_in {
+            if c.len() > ctx_size && c[ctx_size..].iter().any(|&b| b != 0) {
                 return Err(format!(
                     "context of {} bytes has non-zero bytes past the {ctx_size} of {}",
                     c.len(),
                     spec.name
-                ))
+                ));
             }
-            Some(c) => {
-                let mut v = c[..c.len().min(ctx_size)].to_vec();
-                v.resize(ctx_size, 0);
-                v
-            }
-            None => vec![0; ctx_size],
-        };
-        let mut run = PacketRun {
-            spec,
-            buffer: Vec::new(),
-            ctx: vec![0; spec.host_ctx_size().div_ceil(8)],
-            ctx_in,
-            pulled: 0,
-            redirect: None,
-        };
-        run.refuse_unsettable_fields()?;
+            self.ctx_in.extend_from_slice(&c[..c.len().min(ctx_size)]);
+        }
+        self.ctx_in.resize(ctx_size, 0);
+        self.ctx.clear();
+        self.ctx.resize(spec.host_ctx_size().div_ceil(8), 0);
+        self.pulled = 0;
+        self.redirect = None;
+        self.refuse_unsettable_fields()?;
         match spec.packet {
-            PacketContext::Xdp => run.init_xdp(data_in)?,
+            PacketContext::Xdp => self.init_xdp(data_in),
             PacketContext::Skb { pulls_ethernet } => {
-                run.init_skb(data_in, ctx_given, pulls_ethernet)?
+                self.init_skb(data_in, ctx_given, pulls_ethernet)
             }
         }
-        Ok(run)
     }
 
     fn ctx_bytes(&mut self) -> &mut [u8] {
@@ -238,7 +240,8 @@ impl PacketRun {
         // The whole frame, as `bpf_prog_test_run_xdp` allocates it: `bpf_xdp_adjust_tail`
         // may grow the packet up to `XDP_FRAME_SIZE - TAILROOM`.
         let start = XDP_HEADROOM - meta;
-        self.buffer = vec![0; XDP_FRAME_SIZE];
+        self.buffer.clear();
+        self.buffer.resize(XDP_FRAME_SIZE, 0);
         self.buffer[start..start + data_in.len()].copy_from_slice(data_in);
         // Without an ingress_ifindex the test run uses loopback's queue 0.
         self.set_u32(self.spec.offset_of("ingress_ifindex"), ingress.max(1));
@@ -308,7 +311,8 @@ impl PacketRun {
                 "packet of {len} bytes is too short for its {network_header}-byte IP header"
             ));
         }
-        self.buffer = vec![0; SKB_HEADROOM + len + TAILROOM];
+        self.buffer.clear();
+        self.buffer.resize(SKB_HEADROOM + len + TAILROOM, 0);
         self.buffer[SKB_HEADROOM..SKB_HEADROOM + len].copy_from_slice(data_in);
         let protocol = eth_type_trans_protocol(data_in);
         // eth_type_trans against the loopback device, whose address and broadcast address
@@ -384,7 +388,7 @@ impl PacketRun {
     }
 
     /// `(data_out, ctx_out, redirect)` as the kernel reports them.
-    pub(crate) fn finish(mut self) -> (Vec<u8>, Vec<u8>, Option<Redirect>) {
+    pub(crate) fn finish(&mut self) -> (Vec<u8>, Vec<u8>, Option<Redirect>) {
         let data_end = self.pointer(1);
         let data = self.pointer(0).min(data_end);
         let data_meta = self.pointer(2).min(data);

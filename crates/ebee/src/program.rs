@@ -1,13 +1,11 @@
 //! A loaded program and its test run, with `BPF_PROG_TEST_RUN`'s semantics.
 
 use crate::error::{vm_error_pc, Error};
-use crate::packet::{PacketRun, Redirect};
+use crate::packet::Redirect;
 use crate::program_type::ProgramTypeSpec;
-use crate::runtime::{RunState, Runtime};
+use crate::runtime::Runtime;
 use ebee_object::{LinkedProgram, ProgramKind};
-use ebee_vm::Memory;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// One loaded program of an [`crate::Object`]. Cheap to share between threads: runs on many
 /// threads at once are safe.
@@ -118,81 +116,34 @@ impl Program {
     /// # Ok::<(), ebee::Error>(())
     /// ```
     pub fn test_run(&self, run: &TestRun<'_>) -> Result<TestRunResult, Error> {
-        let bad = |message: String| Error::BadInput {
-            program: self.name().to_string(),
-            message,
-        };
-        let mut packet = match self.type_spec {
-            Some(spec) => Some(PacketRun::new(spec, run.data_in, run.ctx_in).map_err(bad)?),
-            None if !run.data_in.is_empty() => {
-                return Err(bad(format!(
-                    "a {} program has no packet: data_in ({} bytes) has no place to go \
-                     (its context, r1, comes from ctx_in)",
-                    self.linked.kind,
-                    run.data_in.len()
-                )))
-            }
-            None => None,
-        };
-        let mut generic_ctx = run.ctx_in.map(<[u8]>::to_vec).unwrap_or_default();
-        // Array values a program may address directly (`lddw` of a map value: global data),
-        // writable unless the map is read-only for programs (`.rodata`).
-        let global_data: Vec<(u64, u64, bool)> = self
-            .runtime
-            .maps()
-            .iter()
-            .filter_map(|m| {
-                let writable = m.spec().map_flags & ebee_maps::flags::BPF_F_RDONLY_PROG == 0;
-                m.value_ptr(0)
-                    .map(|p| (p.as_ptr() as u64, m.value_size() as u64, writable))
-            })
-            .collect();
-        let repeat = run.repeat.max(1);
-        let mut retval = 0;
-        let start = Instant::now();
-        for _ in 0..repeat {
-            let mut memory = Memory::new();
-            memory.set_cpu(run.cpu);
-            let (r1, state) = match packet.as_mut() {
-                // SAFETY: `p` owns the packet buffer and host context, does not move or
-                // resize them until `finish`, and holds no reference to them during the run.
-                Some(p) => unsafe { p.register(&mut memory) },
-                None => {
-                    let address = memory.add_mut("context", &mut generic_ctx);
-                    (address, None)
-                }
-            };
-            for &(start, len, writable) in &global_data {
-                // SAFETY: array map memory is allocated once and lives as long as the map;
-                // `self.runtime` holds the map for the whole run, and ebee keeps no Rust
-                // reference to map values.
-                unsafe { memory.add_raw("global data", start, len, writable) };
-            }
-            let host = RunState::new(self.runtime.clone(), state);
-            memory.set_host_state(&host);
-            retval = self
-                .vm
-                .run(&memory, &[r1])
-                .map_err(|source| self.run_error(source))?;
-            if let (Some(p), Some(state)) = (packet.as_mut(), host.packet.as_ref()) {
-                p.after_run(state);
-            }
-        }
-        let duration_ns = (start.elapsed().as_nanos() / repeat as u128) as u64;
-        let (data_out, ctx_out, redirect) = match packet {
-            Some(p) => p.finish(),
-            None => (Vec::new(), generic_ctx, None),
-        };
-        Ok(TestRunResult {
-            retval: retval as u32,
-            data_out,
-            ctx_out,
-            duration_ns,
-            redirect,
-        })
+        self.runner().run(run)
     }
 
-    fn run_error(&self, error: ebee_vm::VmError) -> Error {
+    /// A runner for many runs of this program (the packets of a capture, benchmark
+    /// iterations): it keeps the packet buffer, host context and memory layout between runs.
+    ///
+    /// ```no_run
+    /// # let object = ebee::Engine::new().load_file("xdp_pass.bpf.o")?;
+    /// let mut runner = object.program("xdp_pass").unwrap().runner();
+    /// for packet in [[0u8; 64], [1u8; 64]] {
+    ///     let out = runner.run(&ebee::TestRun { data_in: &packet, ..Default::default() })?;
+    ///     assert_eq!(out.retval, 2);
+    /// }
+    /// # Ok::<(), ebee::Error>(())
+    /// ```
+    pub fn runner(&self) -> crate::Runner<'_> {
+        crate::Runner::new(self)
+    }
+
+    pub(crate) fn vm(&self) -> &ebee_vm::Program {
+        &self.vm
+    }
+
+    pub(crate) fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    pub(crate) fn run_error(&self, error: ebee_vm::VmError) -> Error {
         let line = vm_error_pc(&error)
             .and_then(|pc| self.linked.source_line(pc))
             .map(|l| l.to_string());

@@ -2,8 +2,8 @@
 //! kernel helpers come from the one helper table, as a program type (or a generic program)
 //! may call them.
 
+use crate::engine::Engine;
 use crate::helpers;
-use crate::object::Engine;
 use crate::program_type::ProgramTypeSpec;
 use crate::runtime::{RunState, Runtime};
 use ebee_vm::{Memory, Outcome, VmError};
@@ -31,15 +31,16 @@ pub struct RawProgram {
 impl Engine {
     /// Loads a program that is not part of an object (the bytes of `ebee run PROG.bin`, a
     /// conformance test): in checked mode, with this engine's budget, trace sink and CPU
-    /// count, and the helpers programs of `program_type` may call (`None`: a generic
-    /// program's, as for tracing programs). There is no context: r1–r5 are what the caller
-    /// passes.
+    /// count, the helpers programs of `program_type` may call (`None`: a generic program's,
+    /// as for tracing programs) and the engine's own helpers. There is no context: r1–r5 are
+    /// what the caller passes.
     pub fn load_raw(
         &self,
         program: &ebee_isa::Validated,
         program_type: Option<&ProgramTypeSpec>,
     ) -> Result<RawProgram, VmError> {
-        let registry = helpers::build_registry(program_type);
+        let mut registry = helpers::build_registry(program_type);
+        self.register_custom(&mut registry);
         let vm = ebee_vm::Vm::new(registry)
             .with_budget(self.budget())
             .load(program)?;
@@ -55,8 +56,7 @@ impl RawProgram {
     /// Runs over the regions of `memory` (on its CPU) with `args` in r1–r5.
     pub fn run(&self, memory: &Memory<'_>, args: &[u64]) -> Result<Outcome, VmError> {
         let state = RunState::new(self.runtime.clone(), None);
-        let memory = memory.with_host_state(&state);
-        self.vm.run_counting(&memory, args)
+        self.vm.run_with_state(memory, &state, args)
     }
 
     /// The loaded program.

@@ -26,8 +26,7 @@ use ebee_spec::program_type::{ProgramTypeSpec, BASE_HELPERS, GENERIC_HELPERS};
 use ebee_vm::{HelperEnv, HelperError};
 
 /// A helper implementation: the VM's view of the running program (whose host state is the
-/// run's [`crate::runtime::RunState`], holding the object's [`Runtime`]) and r1–r5. Returns
-/// r0.
+/// run's state, holding the object's maps and trace sink) and r1–r5. Returns r0.
 pub type Implementation = ebee_vm::HelperFn;
 
 /// The object runtime of the running program.

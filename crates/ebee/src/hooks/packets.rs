@@ -35,8 +35,9 @@ pub fn run_each(
     cpu: usize,
     mut each: impl FnMut(usize, &TestRunResult) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    let mut runner = program.runner();
     for (index, packet) in packets.into_iter().enumerate() {
-        let result = program.test_run(&TestRun {
+        let result = runner.run(&TestRun {
             data_in: packet.as_ref(),
             cpu,
             ..Default::default()

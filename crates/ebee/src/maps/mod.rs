@@ -134,11 +134,6 @@ pub use bytemuck::Zeroable;
 use ebee_maps::{Errno, Map, MapType};
 use std::mem::size_of;
 
-// The README's embedding example uses these views; compiling it as a doctest keeps it right.
-#[cfg(doctest)]
-#[doc = include_str!("../../../../README.md")]
-struct ReadmeDoctest;
-
 /// `TryFrom<Arc<Map>>`, `TryFrom<&Arc<Map>>`, `Debug` and `map()` for a view whose private
 /// `new(Arc<Map>)` checks the map. `$setup` is doctest code binding `view` to a view of a
 /// map named `m`.

@@ -1,0 +1,226 @@
+//! [`Engine`]: what the objects an embedder loads share: worker count, trace sink,
+//! instruction budget, and the embedder's own helpers and kfuncs.
+
+use crate::error::Error;
+use crate::host_function::HostFunction;
+use crate::object::{Object, ObjectBuilder};
+use crate::trace_sink::TraceSink;
+use ebee_isa::{Instruction, Op};
+use ebee_object::ObjectSpec;
+use std::sync::Arc;
+
+/// Settings shared by the objects an embedder loads.
+///
+/// ```no_run
+/// let engine = ebee::Engine::new();
+/// let object = engine.load_file("xdp_prog.bpf.o")?;
+/// for program in object.programs() {
+///     println!("{} ({})", program.name(), program.section());
+/// }
+/// # Ok::<(), ebee::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Engine {
+    ncpus: usize,
+    trace: Arc<dyn TraceSink>,
+    budget: u64,
+    /// Embedder helpers (by id) and kfuncs (by BTF name).
+    custom: Vec<Custom>,
+}
+
+/// An embedder's helper or kfunc.
+#[derive(Clone)]
+pub(crate) struct Custom {
+    /// `Ok(id)` for a helper, `Err(name)` for a kfunc.
+    pub key: Result<u32, String>,
+    pub function: HostFunction,
+}
+
+/// Helper ids ebee gives kfunc calls it rewrites into helper calls: `KFUNC_IDS + index`.
+pub(crate) const KFUNC_IDS: u32 = 1 << 20;
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Engine {
+    /// An engine with as many workers (CPUs of per-CPU maps) as the machine has, and trace
+    /// output to standard error.
+    pub fn new() -> Engine {
+        let ncpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Engine {
+            ncpus,
+            trace: Arc::new(crate::trace_sink::StderrTrace),
+            budget: ebee_vm::DEFAULT_BUDGET,
+            custom: Vec::new(),
+        }
+    }
+
+    /// Adds (or replaces) the helper with id `id` for every program type: programs calling
+    /// it load, and the call runs `func` with r1–r5, its result becoming r0. The helper has no
+    /// prototype (it may take and write anything); [`Engine::with_function`] registers a
+    /// typed one.
+    ///
+    /// ```
+    /// let engine = ebee::Engine::new().with_helper(0x8000, "host_answer", |_env, _args| Ok(42));
+    /// # let _ = engine;
+    /// ```
+    pub fn with_helper<F>(self, id: u32, name: &str, func: F) -> Engine
+    where
+        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, ebee_vm::HelperError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.with_function(id, HostFunction::untyped(name, func))
+    }
+
+    /// Provides the kernel function (kfunc) named `name` (its BTF name, as the program
+    /// declares it with `__ksym`): calls to it run `func` with r1–r5. Like
+    /// [`Engine::with_helper`], without a prototype.
+    ///
+    /// ```
+    /// let engine = ebee::Engine::new().with_kfunc("host_add", |_env, a| Ok(a[0] + a[1]));
+    /// # let _ = engine;
+    /// ```
+    pub fn with_kfunc<F>(self, name: &str, func: F) -> Engine
+    where
+        F: Fn(&mut ebee_vm::HelperEnv<'_, '_>, [u64; 5]) -> Result<u64, ebee_vm::HelperError>
+            + Send
+            + Sync
+            + 'static,
+    {
+        self.with_kfunc_function(HostFunction::untyped(name, func))
+    }
+
+    /// Adds (or replaces) helper `id`, a host function with a prototype (see
+    /// [`HostFunction::wrap`]).
+    ///
+    /// ```
+    /// use ebee::{Engine, HostFunction};
+    /// let scale = HostFunction::wrap("host_scale", |x: i64, by: i64| x * by)?;
+    /// let engine = Engine::new().with_function(0x8000, scale);
+    /// # let _ = engine;
+    /// # Ok::<(), ebee::Error>(())
+    /// ```
+    pub fn with_function(mut self, id: u32, function: HostFunction) -> Engine {
+        self.custom.retain(|c| c.key != Ok(id));
+        self.custom.push(Custom {
+            key: Ok(id),
+            function,
+        });
+        self
+    }
+
+    /// Provides the kfunc named by `function`'s name, a host function with a prototype.
+    ///
+    /// ```
+    /// use ebee::{Engine, HostFunction};
+    /// let add = HostFunction::wrap("host_add", |a: i32, b: i32| a + b)?;
+    /// let engine = Engine::new().with_kfunc_function(add);
+    /// # let _ = engine;
+    /// # Ok::<(), ebee::Error>(())
+    /// ```
+    pub fn with_kfunc_function(mut self, function: HostFunction) -> Engine {
+        let key = Err(function.name().to_string());
+        self.custom.retain(|c| c.key != key);
+        self.custom.push(Custom { key, function });
+        self
+    }
+
+    /// Sets the number of workers per-CPU maps hold values for.
+    pub fn with_cpus(mut self, ncpus: usize) -> Engine {
+        self.ncpus = ncpus.max(1);
+        self
+    }
+
+    /// Sends `bpf_trace_printk` output to `trace`.
+    pub fn with_trace(mut self, trace: Arc<dyn TraceSink>) -> Engine {
+        self.trace = trace;
+        self
+    }
+
+    /// Sets the instruction budget of one run.
+    pub fn with_budget(mut self, budget: u64) -> Engine {
+        self.budget = budget;
+        self
+    }
+
+    /// Number of workers.
+    pub fn cpus(&self) -> usize {
+        self.ncpus
+    }
+
+    /// The instruction budget of one run.
+    pub fn budget(&self) -> u64 {
+        self.budget
+    }
+
+    /// Where trace output goes.
+    pub fn trace(&self) -> Arc<dyn TraceSink> {
+        self.trace.clone()
+    }
+
+    /// The embedder's helpers and kfuncs.
+    pub(crate) fn custom(&self) -> &[Custom] {
+        &self.custom
+    }
+
+    /// Parses an object without loading it, so globals can be set first.
+    pub fn open(&self, bytes: &[u8]) -> Result<ObjectBuilder, Error> {
+        Ok(ObjectBuilder::new(self.clone(), ObjectSpec::parse(bytes)?))
+    }
+
+    /// Parses and loads an object.
+    pub fn load(&self, bytes: &[u8]) -> Result<Object, Error> {
+        self.open(bytes)?.load()
+    }
+
+    /// Reads, parses and loads an object file.
+    pub fn load_file(&self, path: impl AsRef<std::path::Path>) -> Result<Object, Error> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|error| Error::Io {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        self.load(&bytes)
+    }
+
+    /// Rewrites calls to kfuncs the embedder provides into calls of their helper ids.
+    pub(crate) fn bind_kfuncs(
+        &self,
+        instructions: &mut [Instruction],
+        program: &ebee_object::LinkedProgram,
+    ) {
+        for insn in instructions.iter_mut().filter(|i| i.op == Op::CallKfunc) {
+            let name = program
+                .kfunc_calls
+                .iter()
+                .find(|k| k.pc == insn.pc)
+                .map(|k| k.name.as_str());
+            let index = self
+                .custom
+                .iter()
+                .position(|c| c.key.as_ref().err().map(String::as_str) == name && name.is_some());
+            if let Some(index) = index {
+                insn.op = Op::CallHelper;
+                insn.src = 0;
+                insn.off = 0;
+                insn.imm = (KFUNC_IDS + index as u32) as i64;
+            }
+        }
+    }
+
+    /// Adds the embedder's helpers and kfuncs to a program's registry.
+    pub(crate) fn register_custom(&self, registry: &mut ebee_vm::Helpers) {
+        for (index, custom) in self.custom.iter().enumerate() {
+            let id = match custom.key {
+                Ok(id) => id,
+                Err(_) => KFUNC_IDS + index as u32,
+            };
+            registry.insert(custom.function.helper(id));
+        }
+    }
+}
