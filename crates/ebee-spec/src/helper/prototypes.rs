@@ -1,9 +1,17 @@
-//! The prototype table, in id order: one row per helper, as the kernel's `bpf_func_proto`
-//! declares it (Linux 6.18).
+//! The prototype table: one row per helper id of `linux/bpf.h` (1–211), in id order, as the
+//! kernel's `struct bpf_func_proto` declares it (Linux 6.12 sources: `kernel/bpf/`,
+//! `kernel/trace/bpf_trace.c`, `net/core/`, `net/ipv4/bpf_tcp_ca.c`,
+//! `drivers/media/rc/bpf-lirc.c`). A helper's proto is `bpf_<name>_proto` unless the row's
+//! comment says otherwise; where program types get different protos for one helper, the row
+//! is the general one and its comment names the others (a verifier checking a program of
+//! such a type refines the row). `tests/linux_protos.rs` re-derives every row from the C.
 
-use super::Arg::*;
-use super::Ret::{self, *};
-use super::{Arg, Prototype};
+mod ids_141_to_211;
+mod ids_1_to_70;
+mod ids_71_to_140;
+
+use super::Arg::{self, *};
+use super::{BtfType, DynptrKind, Prototype, Ret};
 
 const fn proto(id: u32, args: &'static [Arg], ret: Ret) -> Prototype {
     Prototype {
@@ -24,96 +32,152 @@ const fn gpl(id: u32, args: &'static [Arg], ret: Ret) -> Prototype {
 }
 
 const CTX: Arg = Ctx { nullable: false };
+const CTX_OR_NULL: Arg = Ctx { nullable: true };
 const READ: Arg = ReadMem { nullable: false };
+const READ_OR_NULL: Arg = ReadMem { nullable: true };
 const WRITE: Arg = WriteMem { nullable: false };
+const RW: Arg = ReadWriteMem { nullable: false };
+const RW_OR_NULL: Arg = ReadWriteMem { nullable: true };
 const SIZE: Arg = Size { zero_ok: false };
 const SIZE_OR_ZERO: Arg = Size { zero_ok: true };
 const PROBE_READ: &[Arg] = &[WRITE, SIZE_OR_ZERO, Anything];
-const LONG_OUT: Arg = FixedMem {
+const SOCK_COMMON: Arg = BtfSockCommon {
+    nullable: false,
+    release: false,
+};
+/// `ARG_PTR_TO_FIXED_SIZE_MEM | MEM_UNINIT | MEM_WRITE | MEM_ALIGNED` of `sizeof(u64)`.
+const U64_OUT: Arg = FixedMem {
     size: 8,
     write: true,
+    uninit: true,
+    aligned: true,
+};
+/// `ARG_PTR_TO_FIXED_SIZE_MEM | MEM_WRITE | MEM_ALIGNED` of `sizeof(u32)` (read and written).
+const U32_IN_OUT: Arg = FixedMem {
+    size: 4,
+    write: true,
+    uninit: false,
+    aligned: true,
+};
+const TASK: Arg = btf("task_struct");
+const TASK_OR_NULL: Arg = btf_or_null("task_struct");
+/// `ARG_PTR_TO_BTF_ID_OR_NULL | OBJ_RELEASE` of `BPF_PTR_POISON` (`kptr_xchg`'s new object).
+const KPTR_OBJECT: Arg = BtfId {
+    ty: BtfType::KptrField,
+    nullable: true,
+    release: true,
+};
+/// `RET_PTR_TO_BTF_ID_OR_NULL` of `BPF_PTR_POISON` (`kptr_xchg`'s old object).
+const KPTR_OBJECT_RET: Ret = Ret::BtfId {
+    ty: BtfType::KptrField,
+    nullable: true,
+    trusted: false,
+};
+const DYNPTR: Arg = Dynptr {
+    kind: DynptrKind::Any,
+    init: false,
+    release: false,
+};
+const RINGBUF_DYNPTR_RELEASE: Arg = Dynptr {
+    kind: DynptrKind::Ringbuf,
+    init: false,
+    release: true,
 };
 
-/// Every helper whose prototype ebee knows, sorted by id.
-pub static PROTOTYPES: &[Prototype] = &[
-    proto(1, &[MapPtr, MapKey], MapValueOrNull),
-    proto(2, &[MapPtr, MapKey, MapValue, Anything], Integer),
-    proto(3, &[MapPtr, MapKey], Integer),
-    gpl(4, PROBE_READ, Integer),
-    proto(5, &[], Integer),
-    gpl(6, &[READ, SIZE, Anything, Anything, Anything], Integer),
-    proto(7, &[], Integer),
-    proto(8, &[], Integer),
-    proto(9, &[CTX, Anything, READ, SIZE, Anything], Integer),
-    proto(10, &[CTX, Anything, Anything, Anything, Anything], Integer),
-    proto(11, &[CTX, Anything, Anything, Anything, Anything], Integer),
-    proto(12, &[CTX, MapPtr, Anything], Integer),
-    proto(14, &[], Integer),
-    proto(15, &[], Integer),
-    proto(16, &[WRITE, SIZE], Integer),
-    proto(23, &[Anything, Anything], Integer),
-    gpl(25, &[CTX, MapPtr, Anything, READ, SIZE_OR_ZERO], Integer),
-    proto(26, &[CTX, Anything, WRITE, SIZE], Integer),
-    proto(
-        28,
-        &[
-            ReadMem { nullable: true },
-            SIZE_OR_ZERO,
-            ReadMem { nullable: true },
-            SIZE_OR_ZERO,
-            Anything,
-        ],
-        Integer,
-    ),
-    proto(34, &[CTX], Integer),
-    proto(39, &[CTX, Anything], Integer),
-    proto(42, &[], Integer),
-    proto(44, &[CTX, Anything], Integer),
-    gpl(45, PROBE_READ, Integer),
-    proto(51, &[MapPtr, Anything, Anything], Integer),
-    proto(54, &[CTX, Anything], Integer),
-    proto(65, &[CTX, Anything], Integer),
-    proto(68, &[CTX, Anything, WRITE, SIZE, Anything], Integer),
-    proto(87, &[MapPtr, MapValue, Anything], Integer),
-    proto(88, &[MapPtr, MapValueOut], Integer),
-    proto(89, &[MapPtr, MapValueOut], Integer),
-    proto(93, &[SpinLock], Void),
-    proto(94, &[SpinLock], Void),
-    proto(105, &[READ, SIZE, Anything, LONG_OUT], Integer),
-    proto(106, &[READ, SIZE, Anything, LONG_OUT], Integer),
-    gpl(112, PROBE_READ, Integer),
-    gpl(113, PROBE_READ, Integer),
-    gpl(114, PROBE_READ, Integer),
-    gpl(115, PROBE_READ, Integer),
-    proto(118, &[], Integer),
-    proto(125, &[], Integer),
-    proto(130, &[MapPtr, READ, SIZE_OR_ZERO, Anything], Integer),
-    proto(131, &[MapPtr, AllocSize, Anything], RingbufRecordOrNull),
-    proto(132, &[RingbufRecord, Anything], Void),
-    proto(133, &[RingbufRecord, Anything], Void),
-    proto(134, &[MapPtr, Anything], Integer),
-    proto(160, &[], Integer),
-    proto(164, &[MapPtr, Callback, StackOrNull, Anything], Integer),
-    proto(
-        165,
-        &[
-            WriteMem { nullable: true },
-            SIZE_OR_ZERO,
-            ConstStr,
-            ReadMem { nullable: true },
-            SIZE_OR_ZERO,
-        ],
-        Integer,
-    ),
-    gpl(
-        177,
-        &[READ, SIZE, ReadMem { nullable: true }, SIZE_OR_ZERO],
-        Integer,
-    ),
-    proto(181, &[Anything, Callback, StackOrNull, Anything], Integer),
-    proto(182, &[READ, SIZE, ConstStr], Integer),
-    proto(188, &[CTX], Integer),
-    proto(189, &[CTX, Anything, WRITE, SIZE], Integer),
-    proto(190, &[CTX, Anything, READ, SIZE], Integer),
-    proto(195, &[MapPtr, MapKey, Anything], MapValueOrNull),
-];
+const LOCAL_DYNPTR_INIT: Arg = Dynptr {
+    kind: DynptrKind::Local,
+    init: true,
+    release: false,
+};
+const RINGBUF_DYNPTR_INIT: Arg = Dynptr {
+    kind: DynptrKind::Ringbuf,
+    init: true,
+    release: false,
+};
+
+/// `ARG_PTR_TO_FIXED_SIZE_MEM` of `size` bytes the helper reads.
+const fn fixed_in(size: u8) -> Arg {
+    FixedMem {
+        size,
+        write: false,
+        uninit: false,
+        aligned: false,
+    }
+}
+
+/// `ARG_PTR_TO_BTF_ID` of `struct name`.
+const fn btf(name: &'static str) -> Arg {
+    BtfId {
+        ty: BtfType::Struct(name),
+        nullable: false,
+        release: false,
+    }
+}
+
+/// `ARG_PTR_TO_BTF_ID_OR_NULL` of `struct name`.
+const fn btf_or_null(name: &'static str) -> Arg {
+    BtfId {
+        ty: BtfType::Struct(name),
+        nullable: true,
+        release: false,
+    }
+}
+
+/// `RET_PTR_TO_BTF_ID` of `struct name`.
+const fn btf_ret(name: &'static str) -> Ret {
+    Ret::BtfId {
+        ty: BtfType::Struct(name),
+        nullable: false,
+        trusted: false,
+    }
+}
+
+/// `RET_PTR_TO_BTF_ID_TRUSTED` of `struct name`.
+const fn btf_trusted_ret(name: &'static str) -> Ret {
+    Ret::BtfId {
+        ty: BtfType::Struct(name),
+        nullable: false,
+        trusted: true,
+    }
+}
+
+/// `RET_PTR_TO_BTF_ID_OR_NULL` of `struct name`.
+const fn btf_or_null_ret(name: &'static str) -> Ret {
+    Ret::BtfId {
+        ty: BtfType::Struct(name),
+        nullable: true,
+        trusted: false,
+    }
+}
+
+const PARTS: [&[Prototype]; 3] = [ids_1_to_70::ROWS, ids_71_to_140::ROWS, ids_141_to_211::ROWS];
+
+const COUNT: usize = {
+    let mut count = 0;
+    let mut i = 0;
+    while i < PARTS.len() {
+        count += PARTS[i].len();
+        i += 1;
+    }
+    count
+};
+
+const ALL: [Prototype; COUNT] = {
+    let mut all = [PARTS[0][0]; COUNT];
+    let mut n = 0;
+    let mut i = 0;
+    while i < PARTS.len() {
+        let mut j = 0;
+        while j < PARTS[i].len() {
+            all[n] = PARTS[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    all
+};
+
+/// Every helper's prototype, sorted by id: all of `linux/bpf.h`'s `BPF_FUNC_*` but
+/// `unspec` (0).
+pub static PROTOTYPES: &[Prototype] = &ALL;
