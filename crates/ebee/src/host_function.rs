@@ -101,18 +101,7 @@ impl HostFunction {
     pub(crate) fn helper(&self, id: u32) -> ebee_vm::Helper {
         let writes_through = match &self.args {
             None => ebee_vm::ALL_ARGS,
-            Some(args) => args
-                .iter()
-                .enumerate()
-                .filter(|(_, a)| {
-                    matches!(
-                        a,
-                        Arg::WriteMem { .. }
-                            | Arg::ReadWriteMem { .. }
-                            | Arg::FixedMem { write: true, .. }
-                    )
-                })
-                .fold(0, |mask, (i, _)| mask | (1 << i)),
+            Some(args) => ebee_spec::helper::writes_through(args),
         };
         ebee_vm::Helper {
             id,
