@@ -17,6 +17,7 @@
 //! | [`helper_names`] | `__BPF_FUNC_MAPPER`: every helper id and its name |
 //! | [`xdp_action`] | `enum xdp_action` (`XDP_PASS` …) |
 //! | [`tc_act`] | `TC_ACT_*` of `linux/pkt_cls.h` |
+//! | [`skf`] | `SKF_NET_OFF`, `SKF_LL_OFF` of `linux/filter.h`: legacy packet load offsets |
 //! | [`errno`] | Linux error numbers as [`Errno`], independent of the host's libc |
 //!
 //! The values are those of Linux 6.1's header (Debian's `linux-libc-dev`), which the tests
@@ -58,6 +59,7 @@ pub mod helper_names;
 pub mod map_type;
 pub mod prog_type;
 pub mod pseudo;
+pub mod skf;
 pub mod tc_act;
 pub mod xdp_action;
 

@@ -240,3 +240,14 @@ fn tc_verdicts_match_pkt_cls_h() {
     // `(-1)`: the reader has no unary minus.
     assert!(text.contains("#define TC_ACT_UNSPEC\t(-1)") && TC_ACT_UNSPEC == -1);
 }
+
+#[test]
+fn legacy_packet_offsets_match_filter_h() {
+    let Some(text) = read("/usr/include/linux/filter.h") else {
+        return;
+    };
+    // `(-0x100000)`: the reader has no unary minus.
+    use ebee_abi::skf::*;
+    assert!(text.contains("#define SKF_NET_OFF\t(-0x100000)") && SKF_NET_OFF == -0x100000);
+    assert!(text.contains("#define SKF_LL_OFF\t(-0x200000)") && SKF_LL_OFF == -0x200000);
+}

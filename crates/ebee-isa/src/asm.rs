@@ -15,6 +15,9 @@
 //!   a signed value; a hex number may also be spelled as the unsigned bit pattern, so a 32-bit
 //!   immediate takes `-2147483648..=2147483647` in decimal and up to `0xffffffff` in hex (a
 //!   16-bit offset likewise up to `0xffff`, `lddw` up to `0xffffffffffffffff`);
+//! - legacy packet loads take the offset, `ldabsw 12`, or the register and the offset,
+//!   `ldindw %r1, 2` (mnemonics as uBPF and rbpf name them; r0 and the skb in r6 are
+//!   implicit);
 //! - jump targets: a label, or a signed slot offset relative to the next instruction (`+3`,
 //!   `-2`). Offsets count 8-byte slots, so `lddw` counts 2. The label `exit` names the first
 //!   `exit` instruction unless the program defines its own `exit:` label.
@@ -258,6 +261,8 @@ fn pattern(def: &OpDef) -> (&'static [Kind], usize) {
         Shape::Call if def.op == Op::CallKfunc => return (&[Value, Value], 1),
         Shape::Call => &[Value],
         Shape::Exit => &[],
+        Shape::PacketAbs => &[Value],
+        Shape::PacketInd => &[Reg, Value],
     };
     (kinds, kinds.len())
 }
@@ -398,6 +403,11 @@ fn parse_statement(code: &str, pc: usize) -> Result<(Instruction, Option<Target>
             }
         }
         Shape::Exit => {}
+        Shape::PacketAbs => insn.imm = imm32(operand(0)?)?,
+        Shape::PacketInd => {
+            insn.src = register(operand(0)?)?;
+            insn.imm = imm32(operand(1)?)?;
+        }
     }
     Ok((insn, target))
 }

@@ -176,6 +176,10 @@ fn used_fields(shape: Shape) -> [bool; 4] {
         JumpReg => [true, true, true, false],
         Call => [false, false, false, true],
         Exit => [false, false, false, false],
+        // The kernel's `check_ld_abs`: dst (r0 is implicit) and off must be 0, and src too
+        // for BPF_ABS.
+        PacketAbs => [false, false, false, true],
+        PacketInd => [false, true, false, true],
     }
 }
 
@@ -455,6 +459,73 @@ mod tests {
         ));
         let good = vec![insn(0, Op::Mov64Imm, 0, -1), exit(1)];
         assert_eq!(Validated::new(good.clone()).unwrap().instructions(), good);
+    }
+
+    /// The legacy packet loads round-trip, and their reserved fields are checked as the
+    /// kernel's `check_ld_abs` checks them (dst, off, and src for BPF_ABS must be 0; no
+    /// 64-bit form).
+    #[test]
+    fn legacy_packet_loads() {
+        let bytes = [
+            [0x20, 0x00, 0, 0, 0x0c, 0, 0, 0],          // ldabsw 12
+            [0x28, 0x00, 0, 0, 0x00, 0x00, 0xf0, 0xff], // ldabsh SKF_NET_OFF
+            [0x30, 0x00, 0, 0, 0xff, 0xff, 0xff, 0x7f], // ldabsb 0x7fffffff
+            [0x40, 0x30, 0, 0, 0xfc, 0xff, 0xff, 0xff], // ldindw %r3, -4
+            [0x48, 0xa0, 0, 0, 0, 0, 0, 0],             // ldindh %r10, 0
+            [0x50, 0x90, 0, 0, 2, 0, 0, 0],             // ldindb %r9, 2
+            EXIT,
+        ]
+        .concat();
+        let program = decode(&bytes).unwrap();
+        let ops: Vec<Op> = program.iter().map(|i| i.op).collect();
+        use Op::*;
+        assert_eq!(ops, [LdAbsW, LdAbsH, LdAbsB, LdIndW, LdIndH, LdIndB, Exit]);
+        assert_eq!(
+            (program[1].imm, program[3].src, program[3].imm),
+            (-0x10_0000, 3, -4)
+        );
+        assert_eq!(
+            program[4].def().sem,
+            crate::Semantics::LegacyPacketLoad {
+                size: 2,
+                indirect: true
+            }
+        );
+        assert_eq!(slots_to_bytes(&encode_program(&program)), bytes);
+
+        let reserved = |slot: [u8; 8]| decode(&[slot, EXIT].concat()).unwrap_err();
+        for (slot, field, value) in [
+            ([0x20, 0x01, 0, 0, 0, 0, 0, 0], "dst", 1), // r0 is implicit
+            ([0x40, 0x32, 0, 0, 0, 0, 0, 0], "dst", 2),
+            ([0x28, 0x10, 0, 0, 0, 0, 0, 0], "src", 1), // BPF_ABS has no register
+            ([0x30, 0x00, 4, 0, 0, 0, 0, 0], "off", 4),
+            ([0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0], "off", -1),
+        ] {
+            assert_eq!(
+                reserved(slot),
+                IsaError::ReservedFieldNotZero {
+                    pc: 0,
+                    mnemonic: rows_for_opcode(slot[0])[0].mnemonic,
+                    field,
+                    value
+                },
+                "{slot:02x?}"
+            );
+        }
+        assert!(matches!(
+            reserved([0x48, 0xb0, 0, 0, 0, 0, 0, 0]),
+            IsaError::InvalidRegister { reg: 11, .. }
+        ));
+        // No 64-bit forms (BPF_ABS|BPF_DW, BPF_IND|BPF_DW), and no other BPF_LD mode.
+        for opcode in [0x38, 0x58, 0x60, 0x80, 0xa0] {
+            assert!(
+                matches!(
+                    reserved([opcode, 0, 0, 0, 0, 0, 0, 0]),
+                    IsaError::UnknownOpcode { pc: 0, .. }
+                ),
+                "{opcode:#x}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,12 @@ pub enum Shape {
     MovSx,
     /// `lddw dst, imm64`: two slots; the pseudo kind is in `src` (selected).
     LoadImm64,
+    /// Legacy packet load at a constant offset (`ldabsw imm`): r0 = the packet's bytes at
+    /// `imm`; the skb is implicitly r6. `dst`, `src` and `off` must be 0.
+    PacketAbs,
+    /// Legacy packet load at a register offset (`ldindw src, imm`): r0 = the packet's bytes
+    /// at `src + imm`; the skb is implicitly r6. `dst` and `off` must be 0.
+    PacketInd,
     /// `dst = *(size *)(src + off)`.
     Load,
     /// `*(size *)(dst + off) = imm`.
@@ -238,6 +244,17 @@ opcode_table! {
     /// Map index plus value offset (BPF_PSEUDO_MAP_IDX_VALUE).
     LddwMapIdxValue = 0x18, Src(6), LoadImm64, "lddw_map_idx_value", "ld_pseudo\t$D, 0x6, $u";
 
+    // Legacy packet access (RFC 9669 section 5.5; clang's `load_byte`/`load_half`/
+    // `load_word`): r0 = ntoh(the `size` bytes of the skb in r6 at `imm` or `src + imm`);
+    // out of range, the function returns 0. r1-r5 are clobbered, as by a call. LLVM prints
+    // only the register of the indirect forms (not their `imm`), as ebee does.
+    LdAbsW = 0x20, Any, PacketAbs, "ldabsw", "r0 = *(u32 *)skb[$i]";
+    LdAbsH = 0x28, Any, PacketAbs, "ldabsh", "r0 = *(u16 *)skb[$i]";
+    LdAbsB = 0x30, Any, PacketAbs, "ldabsb", "r0 = *(u8 *)skb[$i]";
+    LdIndW = 0x40, Any, PacketInd, "ldindw", "r0 = *(u32 *)skb[$S]";
+    LdIndH = 0x48, Any, PacketInd, "ldindh", "r0 = *(u16 *)skb[$S]";
+    LdIndB = 0x50, Any, PacketInd, "ldindb", "r0 = *(u8 *)skb[$S]";
+
     // Loads, sign-extending loads and stores.
     Ldxw = 0x61, Any, Load, "ldxw", "$a = *(u32 *)($S $o)";
     Ldxh = 0x69, Any, Load, "ldxh", "$a = *(u16 *)($S $o)";
@@ -406,6 +423,13 @@ mod tests {
         };
         for def in OPCODES {
             let m = def.mnemonic;
+            if m.starts_with("ldabs") || m.starts_with("ldind") {
+                assert!(
+                    matches!(def.sem, Semantics::LegacyPacketLoad { .. }),
+                    "{m} is {:?}",
+                    def.sem
+                );
+            }
             let width = |w: Width| {
                 if m.ends_with("32") {
                     w == Width::W32
@@ -453,6 +477,17 @@ mod tests {
                 Semantics::Store { size: s, .. } => {
                     let suffix = m.trim_start_matches("stx").trim_start_matches("st");
                     assert_eq!(s, size(suffix), "{m}");
+                }
+                Semantics::LegacyPacketLoad { size: s, indirect } => {
+                    let (mode, suffix) = m.split_at(5);
+                    assert_eq!(mode, if indirect { "ldind" } else { "ldabs" }, "{m}");
+                    assert_eq!(s, size(suffix), "{m}");
+                    let shape = if indirect {
+                        Shape::PacketInd
+                    } else {
+                        Shape::PacketAbs
+                    };
+                    assert_eq!(def.shape, shape, "{m}");
                 }
                 Semantics::Atomic { op, size: s, fetch } => {
                     let verb = format!("{op:?}").to_lowercase();

@@ -204,6 +204,18 @@ pub enum Semantics {
         /// Whether the value is sign-extended to 64 bits.
         sign_extend: bool,
     },
+    /// A legacy packet load (`ldabs*`, `ldind*`, RFC 9669 section 5.5): r0 = the `size` bytes
+    /// of the packet of the skb in r6 at `imm` (or `src + imm`, the sum's low 32 bits taken
+    /// as a signed offset), converted from network byte order; negative offsets
+    /// `SKF_NET_OFF + n` / `SKF_LL_OFF + n` count from the network / link-layer header. Out
+    /// of range, the current function returns 0 (the kernel's `bpf_gen_ld_abs`). r1-r5 are
+    /// clobbered, as by a helper call.
+    LegacyPacketLoad {
+        /// Access size in bytes (1, 2 or 4).
+        size: u8,
+        /// Whether the offset is `src + imm` (`BPF_IND`) rather than `imm` (`BPF_ABS`).
+        indirect: bool,
+    },
     /// `*(size *)(dst + off) = operand`.
     Store {
         /// Access size in bytes.
@@ -336,9 +348,19 @@ impl Semantics {
                     long,
                 }
             }
-            0x00 => match select {
-                Select::Src(pseudo) => Semantics::LoadImm64 { pseudo },
-                _ => panic!("lddw without a pseudo kind"),
+            0x00 => match (opcode & 0xe0, select) {
+                (0x00, Select::Src(pseudo)) => Semantics::LoadImm64 { pseudo },
+                (0x00, _) => panic!("lddw without a pseudo kind"),
+                (0x20 | 0x40, _) if size == 8 => panic!("no 64-bit legacy packet load"),
+                (0x20, _) => Semantics::LegacyPacketLoad {
+                    size,
+                    indirect: false,
+                },
+                (0x40, _) => Semantics::LegacyPacketLoad {
+                    size,
+                    indirect: true,
+                },
+                _ => panic!("not a BPF_LD mode"),
             },
             0x01 => Semantics::Load {
                 size,
@@ -375,10 +397,11 @@ impl Semantics {
         }
     }
 
-    /// Access size in bytes for loads, stores and atomics.
+    /// Access size in bytes for loads (legacy packet loads included), stores and atomics.
     pub const fn access_size(self) -> Option<u8> {
         match self {
             Semantics::Load { size, .. }
+            | Semantics::LegacyPacketLoad { size, .. }
             | Semantics::Store { size, .. }
             | Semantics::Atomic { size, .. } => Some(size),
             _ => None,

@@ -53,6 +53,18 @@ fn encodes_each_operand_form() {
         ("jeq32 %r1, %r2, +0", [0x1e, 0x21, 0, 0, 0, 0, 0, 0]),
         ("ja +0", [0x05, 0, 0, 0, 0, 0, 0, 0]),
         ("ja32 +0", [0x06, 0, 0, 0, 0, 0, 0, 0]),
+        ("ldabsw 12", [0x20, 0x00, 0, 0, 12, 0, 0, 0]),
+        (
+            "ldabsh -0x100000",
+            [0x28, 0x00, 0, 0, 0x00, 0x00, 0xf0, 0xff],
+        ),
+        (
+            "ldabsb 0xffffffff",
+            [0x30, 0x00, 0, 0, 0xff, 0xff, 0xff, 0xff],
+        ),
+        ("ldindw %r7, 0", [0x40, 0x70, 0, 0, 0, 0, 0, 0]),
+        ("ldindh %r1, -2", [0x48, 0x10, 0, 0, 0xfe, 0xff, 0xff, 0xff]),
+        ("ldindb %r10, 3", [0x50, 0xa0, 0, 0, 3, 0, 0, 0]),
     ];
     for (text, expected) in cases {
         assert_eq!(
@@ -135,6 +147,28 @@ fn errors_name_line_and_text() {
         .1
         .contains("Invalid number of operands for lock"));
     assert!(matches!(assemble(""), Err(IsaError::Asm { .. })));
+    assert_eq!(
+        error("ldabsw %r1\nexit").1,
+        "ldabsw: expected a number or label, found `%r1`"
+    );
+    assert_eq!(
+        error("ldindw 12\nexit").1,
+        "Invalid number of operands for ldindw: expected 2, found 1"
+    );
+    assert!(error("ldindb %r1, %r2\nexit").1.contains("found `%r2`"));
+}
+
+/// The legacy packet loads print back to what assembles to the same bytes.
+#[test]
+fn legacy_packet_loads_round_trip() {
+    let text = "ldabsw 12\nldabsh 0xfff00000\nldindb %r3, 0\nldindw %r1, -4\nexit\n";
+    let program = assemble(text).unwrap();
+    assert_eq!(ebee_isa::disassemble_conformance(&program), text);
+    assert_eq!(
+        ebee_isa::disassemble_llvm(&program),
+        "r0 = *(u32 *)skb[0xc]\nr0 = *(u16 *)skb[-0x100000]\nr0 = *(u8 *)skb[r3]\n\
+         r0 = *(u32 *)skb[r1]\nexit\n"
+    );
 }
 
 #[test]

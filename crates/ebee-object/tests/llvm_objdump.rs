@@ -59,6 +59,8 @@ fn instances(def: &OpDef) -> Vec<Instruction> {
                 Shape::JumpReg => (insn.dst, insn.src, insn.off) = (dst, src, jumps[k]),
                 Shape::Call => insn.imm = [1, -1, 5, -2, 0, 0x7fff_ffff][k],
                 Shape::Exit => {}
+                Shape::PacketAbs => insn.imm = imms[k],
+                Shape::PacketInd => (insn.src, insn.imm) = (src, imms[k]),
             }
             if def.op == Op::CallLocal {
                 insn.imm = jumps[k].into(); // stay inside the program

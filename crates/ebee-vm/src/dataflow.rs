@@ -22,7 +22,8 @@
 //! kernel refuses still run memory-safely in checked mode.
 //!
 //! At the entry and at every bpf-to-bpf function entry r1–r5 (arguments) and r10 are set;
-//! after a call r0 is set and r1–r5 are clobbered, as in the kernel. The callee's r1–r5 kinds
+//! after a call, and after a legacy packet load (`ldabs*`, `ldind*`, which also needs r6 to
+//! be the context), r0 is set and r1–r5 are clobbered, as in the kernel. The callee's r1–r5 kinds
 //! are the join over its call sites; a pointer to a caller's frame is a stack pointer of
 //! unknown offset there.
 
@@ -338,6 +339,29 @@ impl Analysis<'_> {
                     _ => Kind::Other,
                 };
                 state.regs[d] = loaded;
+            }
+            Semantics::LegacyPacketLoad { indirect, .. } => {
+                // The kernel's `check_ld_abs`: r6 readable and the unmodified context (the
+                // skb), the offset register readable; afterwards r0 is set and r1-r5 are
+                // clobbered, as by a helper call. The load writes no memory.
+                let skb = read(&state, 6)?;
+                if skb != Kind::Ctx {
+                    let what = match skb {
+                        Kind::CtxDerived => "a modified context pointer",
+                        Kind::Mixed => "the context pointer on some paths only",
+                        _ => "not the context pointer",
+                    };
+                    return Err(VmError::LegacyPacketAccess {
+                        pc,
+                        mnemonic: insn.def().mnemonic,
+                        reason: format!("r6 must hold the skb (the context), and is {what}"),
+                    });
+                }
+                if indirect {
+                    read(&state, s)?;
+                }
+                state.regs[1..6].fill(Kind::Uninit);
+                state.regs[0] = Kind::Other;
             }
             Semantics::Store { size, operand } => {
                 let value = match operand {

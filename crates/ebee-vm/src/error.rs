@@ -118,6 +118,28 @@ pub enum VmError {
         /// What is wrong.
         reason: String,
     },
+    /// A legacy packet load (`ldabs*`, `ldind*`) the program may not make: the VM has no
+    /// packet to load from (only program types with an skb context give it one), or r6 is
+    /// not the context.
+    #[error("instruction {pc} ({mnemonic}): legacy packet access: {reason}")]
+    LegacyPacketAccess {
+        /// Instruction index.
+        pc: usize,
+        /// Mnemonic (`ldabsw`, …).
+        mnemonic: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The legacy packet load hook stopped the run.
+    #[error("instruction {pc} ({mnemonic}): legacy packet load: {error}")]
+    LegacyPacketLoad {
+        /// Instruction index.
+        pc: usize,
+        /// Mnemonic (`ldabsw`, …).
+        mnemonic: &'static str,
+        /// What went wrong.
+        error: HelperError,
+    },
     /// A checked-mode memory access outside every registered region.
     #[error("instruction {pc}: {fault}")]
     OutOfBounds {

@@ -5,8 +5,9 @@
 
 use crate::env::HelperEnv;
 use crate::error::{Access, VmError};
+use crate::legacy_packet::LegacyPacketLoad;
 use crate::memory::{Granted, Memory, Region};
-use crate::ops::{alu, endian, load, store};
+use crate::ops::{alu, endian, from_network, load, store};
 use crate::program::{Program, Slot};
 use crate::stack::{zero_frame, Stack, FRAME_SIZE, MAX_FRAMES};
 use ebee_isa::{AtomicOp, CallKind, Op, Operand, Semantics};
@@ -160,6 +161,22 @@ impl Program {
                 Operand::Reg => src,
             };
 
+            // Return from the current function with r0: the program's end in the first frame.
+            macro_rules! return_from_function {
+                () => {{
+                    if depth == 0 {
+                        run.budget_left = budget;
+                        return Ok(Step::Exit(reg[0]));
+                    }
+                    depth -= 1;
+                    let frame = frames[depth];
+                    reg[6..10].copy_from_slice(&frame.saved);
+                    reg[10] = frame.frame_pointer;
+                    stack_low += FRAME_SIZE;
+                    pc = frame.return_pc;
+                }};
+            }
+
             // The behaviour of one form, `$sem` being its semantics as a constant.
             macro_rules! execute {
                 ($sem:expr) => {
@@ -182,6 +199,46 @@ impl Program {
                             // SAFETY: checked mode proved the access lies in the stack or a
                             // live region; an unchecked run is a verified one.
                             reg[dst] = unsafe { load(addr, size, sign_extend) };
+                        }
+                        Semantics::LegacyPacketLoad { size, indirect } => {
+                            // The `int` offset of the kernel's load helper.
+                            let offset = if indirect {
+                                src.wrapping_add(imm) as i32
+                            } else {
+                                insn.imm as i32
+                            };
+                            let request = LegacyPacketLoad {
+                                ctx: reg[6],
+                                offset,
+                                size,
+                            };
+                            let found = self.legacy_packet_address::<CHECKED>(
+                                pc - 1,
+                                request,
+                                run,
+                                stack_low,
+                                entry.depth + depth,
+                            )?;
+                            match found {
+                                Some(addr) => {
+                                    run.check::<CHECKED>(
+                                        pc - 1,
+                                        addr,
+                                        size,
+                                        Access::Read,
+                                        stack_low,
+                                    )?;
+                                    // SAFETY: as for loads: checked above, or a verified run.
+                                    let raw = unsafe { load(addr, size, false) };
+                                    reg[0] = from_network(size, raw);
+                                }
+                                // Out of the packet: `r0 = 0; exit`, as the kernel's
+                                // rewrite of the instruction does.
+                                None => {
+                                    reg[0] = 0;
+                                    return_from_function!();
+                                }
+                            }
                         }
                         Semantics::Store { size, operand: o } => {
                             let addr = d.wrapping_add(insn.off as u64);
@@ -264,18 +321,7 @@ impl Program {
                         }
                         // `Vm::load` refuses kfunc calls.
                         Semantics::Call(CallKind::Kfunc) => unreachable!("refused at load"),
-                        Semantics::Exit => {
-                            if depth == 0 {
-                                run.budget_left = budget;
-                                return Ok(Step::Exit(reg[0]));
-                            }
-                            depth -= 1;
-                            let frame = frames[depth];
-                            reg[6..10].copy_from_slice(&frame.saved);
-                            reg[10] = frame.frame_pointer;
-                            stack_low += FRAME_SIZE;
-                            pc = frame.return_pc;
-                        }
+                        Semantics::Exit => return_from_function!(),
                     }
                 };
             }
@@ -333,6 +379,41 @@ impl Program {
                 error,
             })?;
         Ok((r0, env.tail_call))
+    }
+
+    /// Asks the legacy packet load hook where the bytes of `load` are.
+    #[inline(never)]
+    fn legacy_packet_address<const CHECKED: bool>(
+        &self,
+        pc: usize,
+        load: LegacyPacketLoad,
+        run: &mut RunState<'_>,
+        stack_low: u64,
+        depth: usize,
+    ) -> Result<Option<u64>, VmError> {
+        let mnemonic = self.code[pc].op.def().mnemonic;
+        // `Vm::load` refuses legacy packet loads without a hook.
+        let hook = self
+            .legacy_packet_load
+            .ok_or_else(|| VmError::LegacyPacketAccess {
+                pc,
+                mnemonic,
+                reason: "no legacy packet load hook".to_string(),
+            })?;
+        let env = HelperEnv {
+            run,
+            program: self,
+            pc,
+            stack_low,
+            depth,
+            checked: CHECKED,
+            tail_call: None,
+        };
+        hook(&env, load).map_err(|error| VmError::LegacyPacketLoad {
+            pc,
+            mnemonic,
+            error,
+        })
     }
 }
 

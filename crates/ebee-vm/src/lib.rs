@@ -8,6 +8,8 @@
 //!   naming the instruction, the address and the nearest region.
 //! - Each run has 512 bytes of stack per frame, bpf-to-bpf calls up to [`MAX_FRAMES`] deep
 //!   with r6–r9 preserved, and stops with an error when the instruction budget runs out.
+//! - The legacy packet loads (`ldabs*`, `ldind*`) reach the packet through the embedder's
+//!   [`LegacyPacketLoadFn`] ([`Vm::with_legacy_packet_load`]); the VM itself knows no packets.
 //!
 //! ```
 //! use ebee_vm::{Helpers, Memory, Vm};
@@ -29,6 +31,7 @@ mod env;
 mod error;
 mod helpers;
 mod interp;
+mod legacy_packet;
 mod memory;
 mod ops;
 mod program;
@@ -41,6 +44,7 @@ pub use env::{HelperEnv, MAX_TAIL_CALLS};
 pub use error::{Access, Fault, HelperError, VmError};
 pub use helpers::{Helper, HelperClosure, HelperFn, HelperImpl, Helpers, ALL_ARGS};
 pub use interp::Outcome;
+pub use legacy_packet::{LegacyPacketLoad, LegacyPacketLoadFn};
 pub use memory::{Memory, Region};
 pub use program::{Program, Vm, DEFAULT_BUDGET};
 pub use stack::{FRAME_SIZE, MAX_FRAMES};

@@ -76,6 +76,17 @@ pub(crate) fn endian(order: ByteOrder, bits: u8, d: u64) -> u64 {
     }
 }
 
+/// The low `size` bytes (1, 2 or 4) of `raw`, read from memory in network byte order,
+/// as a number.
+#[inline(always)]
+pub(crate) fn from_network(size: u8, raw: u64) -> u64 {
+    match size {
+        1 => raw as u8 as u64,
+        2 => u16::from_be(raw as u16) as u64,
+        _ => u32::from_be(raw as u32) as u64,
+    }
+}
+
 /// Reads `size` bytes at `addr`, zero- or sign-extended.
 ///
 /// # Safety

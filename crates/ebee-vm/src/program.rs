@@ -3,6 +3,7 @@
 use crate::ctx::ContextLayout;
 use crate::error::VmError;
 use crate::helpers::{Helper, Helpers};
+use crate::legacy_packet::LegacyPacketLoadFn;
 use ebee_isa::{CallKind, Op, Semantics, Validated};
 use std::sync::Arc;
 
@@ -25,8 +26,8 @@ pub(crate) struct Slot {
     pub imm: i64,
 }
 
-/// Configuration shared by the programs it loads: the helper registry and the instruction
-/// budget.
+/// Configuration shared by the programs it loads: the helper registry, the instruction
+/// budget, and for program types with an skb, the hook of the legacy packet loads.
 ///
 /// ```
 /// use ebee_vm::{Helpers, Memory, Vm};
@@ -43,6 +44,7 @@ pub(crate) struct Slot {
 pub struct Vm {
     helpers: Arc<Helpers>,
     budget: u64,
+    legacy_packet_load: Option<LegacyPacketLoadFn>,
 }
 
 impl Vm {
@@ -51,12 +53,21 @@ impl Vm {
         Vm {
             helpers: Arc::new(helpers),
             budget: DEFAULT_BUDGET,
+            legacy_packet_load: None,
         }
     }
 
     /// Sets the maximum number of instructions one run may execute.
     pub fn with_budget(mut self, budget: u64) -> Self {
         self.budget = budget;
+        self
+    }
+
+    /// Lets programs use the legacy packet loads (`ldabs*`, `ldind*`), which reach the
+    /// packet through `hook` (see [`LegacyPacketLoadFn`]); without one they are refused at
+    /// load. Give it only for program types whose context is an skb.
+    pub fn with_legacy_packet_load(mut self, hook: LegacyPacketLoadFn) -> Self {
+        self.legacy_packet_load = Some(hook);
         self
     }
 
@@ -70,8 +81,9 @@ impl Vm {
     /// [`Validated::new`]).
     ///
     /// Refuses, naming the instruction: calls to helpers that are not registered, kfunc calls,
-    /// `lddw` pseudo references that only an object loader can resolve, and reads of registers
-    /// that may be uninitialized.
+    /// `lddw` pseudo references that only an object loader can resolve, reads of registers
+    /// that may be uninitialized, and legacy packet loads (without a context, or without a
+    /// [`Vm::with_legacy_packet_load`] hook).
     pub fn load(&self, program: &Validated) -> Result<Program, VmError> {
         self.load_program(program, None)
     }
@@ -92,6 +104,21 @@ impl Vm {
         program: &Validated,
         context: Option<&dyn ContextLayout>,
     ) -> Result<Program, VmError> {
+        if self.legacy_packet_load.is_none() {
+            let legacy = program
+                .iter()
+                .find(|i| matches!(i.def().sem, Semantics::LegacyPacketLoad { .. }));
+            if let Some(insn) = legacy {
+                return Err(VmError::LegacyPacketAccess {
+                    pc: insn.pc,
+                    mnemonic: insn.def().mnemonic,
+                    reason: "there is no packet to load from (legacy packet loads need a \
+                             program type whose context is an skb, and its hook: \
+                             Vm::with_legacy_packet_load)"
+                        .to_string(),
+                });
+            }
+        }
         let facts = crate::dataflow::analyze(program, context.is_some(), &self.helpers)?;
         let mut code = Vec::with_capacity(program.slots());
         let mut function_entries = Vec::new();
@@ -171,6 +198,7 @@ impl Vm {
             helpers: helpers.into_boxed_slice(),
             registry: self.helpers.clone(),
             budget: self.budget,
+            legacy_packet_load: self.legacy_packet_load,
         })
     }
 }
@@ -190,6 +218,8 @@ pub struct Program {
     /// Every registered helper, for `callx`.
     pub(crate) registry: Arc<Helpers>,
     pub(crate) budget: u64,
+    /// Where `ldabs*`/`ldind*` find the packet; `None` only in programs without them.
+    pub(crate) legacy_packet_load: Option<LegacyPacketLoadFn>,
 }
 
 impl Program {

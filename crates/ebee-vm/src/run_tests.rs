@@ -146,3 +146,53 @@ fn tail_calls_and_host_state() {
     assert_eq!(u64::from_le_bytes(counter), 34); // 1 run + 33 tail calls
     target.lock().unwrap().take(); // break the program ↔ helper cycle of this test
 }
+
+#[test]
+fn legacy_packet_loads_through_the_hook() {
+    struct Skb;
+    impl crate::ContextLayout for Skb {
+        fn translate(&self, _: crate::CtxAccess) -> Result<crate::HostField, String> {
+            Err("no fields".into())
+        }
+    }
+    // The context is the packet's first byte; the packet is 6 bytes long.
+    fn hook(
+        env: &HelperEnv<'_, '_>,
+        load: crate::LegacyPacketLoad,
+    ) -> Result<Option<u64>, HelperError> {
+        env.read(load.ctx, 1)?;
+        let end = load.offset as i64 + i64::from(load.size);
+        Ok((load.offset >= 0 && end <= 6).then(|| load.ctx + load.offset as u64))
+    }
+    let program = ebee_isa::assemble(
+        "mov %r6, %r1
+ldabsh 0
+mov %r7, %r0
+mov %r8, 2
+ldindw %r8, 0
+add %r0, %r7
+ldindb %r8, 4
+exit",
+    )
+    .unwrap();
+    let program = Vm::new(Helpers::new())
+        .with_legacy_packet_load(hook)
+        .load_with_context(&program, &Skb)
+        .unwrap();
+    let packet = [0x01u8, 0x02, 0x10, 0x20, 0x30, 0x40];
+    let mut memory = Memory::new();
+    let address = memory.add("packet", &packet);
+    // 0x0102 + 0x10203040, then ldindb at 2 + 4 is past the end: the program returns 0.
+    assert_eq!(program.run(&memory, &[address]).unwrap(), 0);
+    let program =
+        ebee_isa::assemble("mov %r6, %r1\nldabsh 0\nmov %r7, %r0\nldabsw 2\nadd %r0, %r7\nexit")
+            .unwrap();
+    let program = Vm::new(Helpers::new())
+        .with_legacy_packet_load(hook)
+        .load_with_context(&program, &Skb)
+        .unwrap();
+    assert_eq!(
+        program.run(&memory, &[address]).unwrap(),
+        0x0102 + 0x1020_3040
+    );
+}

@@ -77,6 +77,21 @@ pub enum Error {
         /// Source line, when BTF line info exists.
         line: Option<String>,
     },
+    /// The program uses a legacy packet load (`ldabs*`, `ldind*`: clang's `load_byte`,
+    /// `load_half`, `load_word`) and its program type has no skb to load from.
+    #[error("program {program}, instruction {pc}: {mnemonic} (a legacy packet load, BPF_LD|BPF_ABS or BPF_IND) is not allowed in {program_type} programs: only socket filter and TC programs, whose context is an skb, may use it{}", at(line))]
+    LegacyPacketAccessNotAllowed {
+        /// The program.
+        program: String,
+        /// Instruction index.
+        pc: usize,
+        /// The instruction's mnemonic (`ldabsw`, …).
+        mnemonic: &'static str,
+        /// Program type name.
+        program_type: String,
+        /// Source line, when BTF line info exists.
+        line: Option<String>,
+    },
     /// The program calls a kernel function, which ebee does not provide.
     #[error(
         "program {program}, instruction {pc}: calls kfunc {name}, which ebee does not provide"
@@ -152,6 +167,8 @@ pub(crate) fn vm_error_pc(error: &ebee_vm::VmError) -> Option<usize> {
         | MisalignedAtomic { pc, .. }
         | CallDepthExceeded { pc, .. }
         | BudgetExhausted { pc, .. }
+        | LegacyPacketAccess { pc, .. }
+        | LegacyPacketLoad { pc, .. }
         | Helper { pc, .. } => *pc,
         Isa(_) => return None,
     })

@@ -8,7 +8,7 @@ use crate::helpers;
 use crate::program::Program;
 use crate::program_type::{self, ProgramTypeSpec};
 use crate::runtime::{map_address, Runtime};
-use ebee_isa::{Instruction, Op};
+use ebee_isa::{Instruction, Op, Semantics};
 use ebee_maps::{Map, MapType};
 use ebee_object::{DataSection, MapOrigin, ObjectSpec, ProgramKind, SlotTarget};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -52,7 +52,10 @@ impl ObjectBuilder {
             check_calls(&instructions, &program, type_spec, engine.custom())?;
             let mut registry = helpers::build_registry(type_spec);
             engine.register_custom(&mut registry);
-            let vm = ebee_vm::Vm::new(registry).with_budget(engine.budget());
+            let mut vm = ebee_vm::Vm::new(registry).with_budget(engine.budget());
+            if type_spec.is_some_and(|t| t.legacy_packet_access) {
+                vm = vm.with_legacy_packet_load(helpers::skb::legacy_packet_load);
+            }
             let instructions = ebee_isa::Validated::new(instructions)
                 .map_err(|source| Error::load(&program, ebee_vm::VmError::Isa(source)))?;
             let loaded = match type_spec {
@@ -246,7 +249,7 @@ fn resolve_map_references(
 }
 
 /// Refuses, at load, calls to helpers ebee does not provide or the program type may not call,
-/// and kfunc calls.
+/// kfunc calls, and legacy packet loads in program types without an skb.
 fn check_calls(
     instructions: &[Instruction],
     program: &ebee_object::LinkedProgram,
@@ -295,6 +298,17 @@ fn check_calls(
                     program: program.name.clone(),
                     pc: insn.pc,
                     name: name.unwrap_or_else(|| format!("BTF id {}", insn.imm)),
+                });
+            }
+            _ if matches!(insn.def().sem, Semantics::LegacyPacketLoad { .. })
+                && !type_spec.is_some_and(|t| t.legacy_packet_access) =>
+            {
+                return Err(Error::LegacyPacketAccessNotAllowed {
+                    program: program.name.clone(),
+                    pc: insn.pc,
+                    mnemonic: insn.def().mnemonic,
+                    program_type: type_spec.map_or("generic", |t| t.name).to_string(),
+                    line: line(),
                 });
             }
             _ => {}

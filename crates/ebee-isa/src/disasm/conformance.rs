@@ -52,6 +52,8 @@ fn format_instruction(insn: &Instruction) -> String {
         Shape::Call if insn.off != 0 => format!("{m} {}, {}", insn.imm, insn.off),
         Shape::Call => format!("{m} {}", insn.imm),
         Shape::Exit => m.to_string(),
+        Shape::PacketAbs => format!("{m} {imm}"),
+        Shape::PacketInd => format!("{m} %r{s}, {imm}"),
     }
 }
 

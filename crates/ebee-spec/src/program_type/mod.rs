@@ -153,6 +153,10 @@ pub struct ProgramTypeSpec {
     pub is_tc: bool,
     /// The packet context its test run builds.
     pub packet: PacketContext,
+    /// Whether programs of this type may use the legacy packet loads (`ldabs*`, `ldind*`:
+    /// BPF_LD|BPF_ABS, BPF_LD|BPF_IND), which read the skb in r6: the kernel's
+    /// `may_access_skb` (socket filters, TC classifiers and actions).
+    pub legacy_packet_access: bool,
     /// Kernel ids of the helpers programs of this type may call beyond [`BASE_HELPERS`], in
     /// id order (the type's `func_proto` in the kernel).
     pub helpers: &'static [u32],

@@ -142,6 +142,7 @@ pub static SOCKET_FILTER: ProgramTypeSpec = ProgramTypeSpec {
     packet: PacketContext::Skb {
         pulls_ethernet: true,
     },
+    legacy_packet_access: true,
     helpers: &[26, 68],
     return_range: None,
     verdicts: &[],
@@ -159,6 +160,7 @@ pub static TC_CLS: ProgramTypeSpec = ProgramTypeSpec {
     packet: PacketContext::Skb {
         pulls_ethernet: false,
     },
+    legacy_packet_access: true,
     helpers: TC_HELPERS,
     return_range: None,
     verdicts: TC_VERDICTS,
@@ -176,6 +178,7 @@ pub static TC_ACT: ProgramTypeSpec = ProgramTypeSpec {
     packet: PacketContext::Skb {
         pulls_ethernet: false,
     },
+    legacy_packet_access: true,
     helpers: TC_HELPERS,
     return_range: None,
     verdicts: TC_VERDICTS,

@@ -44,6 +44,7 @@ pub static XDP: ProgramTypeSpec = ProgramTypeSpec {
     fields: FIELDS,
     is_tc: false,
     packet: PacketContext::Xdp,
+    legacy_packet_access: false,
     helpers: &[23, 28, 44, 51, 54, 65, 188, 189, 190],
     return_range: None,
     verdicts: &[

@@ -3,6 +3,8 @@
 //! `skb_load_bytes_relative` (68) for both; `skb_store_bytes` (9), `l3_csum_replace` (10),
 //! `l4_csum_replace` (11), `get_hash_recalc` (34) and `skb_pull_data` (39) for TC.
 //! `redirect` (23) lives with the XDP helpers and calls [`tc_redirect_verdict`] here.
+//! [`legacy_packet_load`] is the VM's hook for the legacy packet loads (`ldabs*`, `ldind*`),
+//! the kernel's `bpf_skb_load_helper_*`.
 //!
 //! Offsets are relative to `skb->data`: the Ethernet header for TC, the network header for
 //! socket filters (the test run has pulled the Ethernet header). A test-run skb is linear,
@@ -21,12 +23,13 @@ use super::probe::neg;
 use super::HelperDef;
 use crate::packet::{PacketPlace, Pointers, ETH_HLEN, SKB_HEADROOM};
 use crate::program_type::PacketContext;
-use ebee_vm::{HelperEnv, HelperError};
+use ebee_vm::{HelperEnv, HelperError, LegacyPacketLoad};
 
 use ebee_abi::flags::{
     BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_RECOMPUTE_CSUM, BPF_HDR_START_MAC,
     BPF_HDR_START_NET,
 };
+use ebee_abi::skf::{SKF_LL_OFF, SKF_NET_OFF};
 
 /// `TC_ACT_SHOT` as r0.
 const TC_ACT_SHOT: u64 = ebee_abi::tc_act::TC_ACT_SHOT as u64;
@@ -214,6 +217,48 @@ fn skb_pull_data(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Helper
     let (_, p) = skb(env, "skb_pull_data")?;
     let len = u64::from(a[1] as u32);
     Ok(if len > p.len() { neg(libc::ENOMEM) } else { 0 })
+}
+
+/// The legacy packet loads (`ldabs*`, `ldind*`) of socket filters and TC programs: where
+/// the bytes are, as `bpf_skb_load_helper_{8,16,32}` (which the kernel's rewrite of the
+/// instructions calls) finds them. A non-negative offset counts from `skb->data` (the
+/// network header for socket filters, the Ethernet header for TC); `SKF_NET_OFF + n` from
+/// the network header, `SKF_LL_OFF + n` from the MAC header
+/// (`bpf_skb_load_helper_convert_offset`); lower offsets are out of range, and so are
+/// bytes past `skb->len` (the test-run skb is linear: its head is the whole packet). The VM
+/// reads them and converts them from network byte order; out of range it returns 0.
+pub(crate) fn legacy_packet_load(
+    env: &HelperEnv<'_, '_>,
+    load: LegacyPacketLoad,
+) -> Result<Option<u64>, HelperError> {
+    let name = match load.size {
+        1 => "skb_load_helper_8",
+        2 => "skb_load_helper_16",
+        _ => "skb_load_helper_32",
+    };
+    let (place, p) = skb(env, name)?;
+    if load.ctx != place.ctx {
+        return Err(format!("r6 ({:#x}) is not the skb of this run", load.ctx).into());
+    }
+    let mac = (place.buffer_start + SKB_HEADROOM as u64) as i64;
+    let network = mac + ETH_HLEN as i64;
+    let data = p.data as i64;
+    let offset = i64::from(load.offset);
+    // Relative to skb->data.
+    let offset = if offset >= 0 {
+        offset
+    } else if offset >= i64::from(SKF_NET_OFF) {
+        offset - i64::from(SKF_NET_OFF) + (network - data)
+    } else if offset >= i64::from(SKF_LL_OFF) {
+        offset - i64::from(SKF_LL_OFF) + (mac - data)
+    } else {
+        return Ok(None);
+    };
+    // `headlen - offset >= len`; a negative offset (from the MAC header of a socket filter)
+    // still starts inside the buffer.
+    let inside = p.len() as i64 - offset >= i64::from(load.size)
+        && data + offset >= place.buffer_start as i64;
+    Ok(inside.then_some((data + offset) as u64))
 }
 
 pub(crate) const HELPERS: &[HelperDef] = &[
