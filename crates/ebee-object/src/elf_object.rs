@@ -51,9 +51,9 @@ impl CodeSection {
     /// relocation's addend (`call 0x43`, `call -0x1`) until a loader links the program. Such
     /// calls are validated with their target left open, and keep their `imm` as it is.
     pub fn decode(&self) -> Result<Vec<Instruction>, ObjectError> {
-        let decode_error = |source| ObjectError::Decode {
+        let decode_error = |error| ObjectError::Decode {
             section: self.name.clone(),
-            source,
+            error,
         };
         let mut slots = slots_from_bytes(&self.bytes).map_err(decode_error)?;
         let mut addends = Vec::new();

@@ -99,9 +99,9 @@ impl ObjectSpec {
         linker.place(program.code, program.function);
         linker.resolve_calls()?;
         let instructions =
-            decode_program(&linker.slots).map_err(|source| ObjectError::LinkedCode {
+            decode_program(&linker.slots).map_err(|error| ObjectError::LinkedCode {
                 program: program.name.clone(),
-                source,
+                error,
             })?;
         let (functions, line_info, core_diagnostics) = linker.debug_info();
         linker.kfunc_calls.sort_by_key(|call| call.pc);
