@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use ebee_isa::{decode_program, slots_from_bytes, Instruction, Op, Select};
+use ebee_isa::{decode_program, slots_from_bytes, Insn, Instruction, Op};
 use object::elf;
 use object::read::elf::{ElfFile64, ElfSection64, FileHeader, SectionHeader};
 use object::{LittleEndian, Object, ObjectSection, ObjectSymbol};
@@ -59,7 +59,7 @@ impl CodeSection {
         let mut addends = Vec::new();
         for &index in &self.relocated_calls {
             if let Some(slot) = slots.get_mut(index) {
-                if is_local_call(slot.opcode, slot.src) {
+                if Op::of_slot(slot) == Some(Op::CallLocal) {
                     addends.push((index, slot.imm));
                     slot.imm = -1; // a call to itself: always inside the program
                 }
@@ -186,8 +186,8 @@ fn code_section(
         .relocations()
         .filter_map(|(offset, _)| {
             let index = usize::try_from(offset / 8).ok()?;
-            let slot = bytes.get(index * 8..index * 8 + 2)?;
-            (offset % 8 == 0 && is_local_call(slot[0], slot[1] >> 4)).then_some(index)
+            let slot = Insn::from_bytes(bytes.get(index * 8..index * 8 + 8)?.try_into().ok()?);
+            (offset % 8 == 0 && Op::of_slot(&slot) == Some(Op::CallLocal)).then_some(index)
         })
         .collect();
     Ok(Some(CodeSection {
@@ -197,12 +197,6 @@ fn code_section(
         symbols,
         relocated_calls,
     }))
-}
-
-/// True for the opcode byte and `src` of a bpf-to-bpf call.
-fn is_local_call(opcode: u8, src: u8) -> bool {
-    let def = Op::CallLocal.def();
-    opcode == def.opcode && def.select == Select::Src(src)
 }
 
 #[cfg(test)]
