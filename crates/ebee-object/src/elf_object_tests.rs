@@ -1,4 +1,4 @@
-//! Unit tests on small ELF files built by hand, and on corrupted copies of them.
+//! Unit tests of `ElfObject` on small ELF files built by hand, and on corrupted copies of them.
 
 use super::*;
 use ebee_isa::IsaError;
