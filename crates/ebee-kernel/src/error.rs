@@ -175,6 +175,24 @@ impl Error {
     pub(crate) fn syscall(op: &'static str, error: io::Error) -> Self {
         Self::Syscall { op, error }
     }
+
+    /// The OS error of a failed system call or tracefs access (it is part of the message,
+    /// not a `source()`), e.g. to compare its errno with ebee's.
+    ///
+    /// ```
+    /// let e = ebee_kernel::Error::Syscall {
+    ///     op: "BPF_MAP_UPDATE_ELEM",
+    ///     error: std::io::Error::from_raw_os_error(7),
+    /// };
+    /// assert_eq!(e.os_error().and_then(std::io::Error::raw_os_error), Some(7));
+    /// assert!(ebee_kernel::Error::UnknownMap("m".into()).os_error().is_none());
+    /// ```
+    pub fn os_error(&self) -> Option<&io::Error> {
+        match self {
+            Self::Syscall { error, .. } | Self::Tracefs { error, .. } => Some(error),
+            _ => None,
+        }
+    }
 }
 
 /// Formats an error together with its whole `source()` chain.
