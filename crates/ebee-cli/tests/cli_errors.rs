@@ -147,3 +147,81 @@ fn run_prints_retval_duration_and_json() {
     assert!(stdout.contains("retval: 0x1 (1)"), "{stdout}");
     assert!(stdout.contains("ns/run"), "{stdout}");
 }
+
+/// `mov r0, 0x5eed`: the instruction the test object's program starts with.
+const MOV_R0_5EED: [u8; 8] = [0xb7, 0x00, 0x00, 0x00, 0xed, 0x5e, 0x00, 0x00];
+
+/// An XDP object (compiled with clang-19) whose program's first instruction has the unknown
+/// opcode 0xff (no instruction) in place of `mov`.
+fn object_with_unknown_opcode() -> String {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let source = dir.join("unknown_opcode.bpf.c");
+    std::fs::write(
+        &source,
+        "__attribute__((section(\"xdp\"), used)) int prog(void *ctx) { return 0x5eed; }\n\
+         char _license[] __attribute__((section(\"license\"), used)) = \"GPL\";\n",
+    )
+    .unwrap();
+    let object = dir.join("unknown_opcode.bpf.o");
+    let status = Command::new("clang-19")
+        .args(["-O2", "-target", "bpf", "-c"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&object)
+        .status()
+        .expect("clang-19 runs (apt-get install clang-19; scripts/test.sh does)");
+    assert!(status.success(), "clang-19 failed");
+    let mut bytes = std::fs::read(&object).unwrap();
+    let at: Vec<usize> = (0..bytes.len().saturating_sub(7))
+        .filter(|&i| bytes[i..i + 8] == MOV_R0_5EED)
+        .collect();
+    assert_eq!(at.len(), 1, "`mov r0, 0x5eed` once in the object");
+    bytes[at[0]] = 0xff;
+    write("unknown_opcode.o", &bytes)
+}
+
+#[test]
+fn errors_name_their_cause_once() {
+    let raw = write(
+        "unknown_second.bin",
+        &[
+            [0xb7, 0, 0, 0, 0, 0, 0, 0],
+            [0xff, 0, 0, 0, 0, 0, 0, 0],
+            [0x95, 0, 0, 0, 0, 0, 0, 0],
+        ]
+        .concat(),
+    );
+    let object = object_with_unknown_opcode();
+    let cases = [
+        (
+            vec!["run", raw.as_str()],
+            "instruction 1: unknown opcode 0xff",
+        ),
+        (vec!["disasm", &raw], "instruction 1: unknown opcode 0xff"),
+        (vec!["run", &object], "instruction 0: unknown opcode 0xff"),
+        (
+            vec!["disasm", &object],
+            "section xdp: instruction 0: unknown opcode 0xff",
+        ),
+        (
+            vec!["prog", "list", &object],
+            "instruction 0: unknown opcode 0xff",
+        ),
+    ];
+    for (args, cause) in cases {
+        let (code, _, stderr) = ebee(&args);
+        assert_ne!(code, 0, "{args:?} succeeded");
+        assert_ne!(code, 101, "{args:?} panicked: {stderr}");
+        assert_eq!(
+            stderr.matches(cause).count(),
+            1,
+            "{args:?}: {cause:?} not exactly once in {stderr:?}"
+        );
+        assert_eq!(
+            stderr.matches("unknown opcode").count(),
+            1,
+            "{args:?}: {stderr:?}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
+    }
+}

@@ -193,32 +193,19 @@ fn writes_dst(shape: Shape) -> bool {
 }
 
 fn select_row(slot: &Insn, pc: usize) -> Result<&'static OpDef, IsaError> {
-    let rows = rows_for_opcode(slot.opcode);
-    let unknown = |detail: String| IsaError::UnknownOpcode {
-        pc,
-        opcode: slot.opcode,
-        detail,
-    };
-    match rows.first().map(|r| r.select) {
-        None => Err(unknown(String::new())),
-        Some(Select::None) => Ok(rows[0]),
-        Some(kind) => {
-            let (field, value) = match kind {
-                Select::Off(_) => ("off", slot.off as i64),
-                Select::Imm(_) => ("imm", slot.imm as i64),
-                _ => ("src", slot.src as i64),
-            };
-            rows.iter()
-                .copied()
-                .find(|r| match r.select {
-                    Select::Off(v) => v as i64 == value,
-                    Select::Imm(v) => v as i64 == value,
-                    Select::Src(v) => v as i64 == value,
-                    Select::None => false,
-                })
-                .ok_or_else(|| unknown(format!(" with {field} = {value:#x}")))
+    Op::of_slot(slot).map(Op::def).ok_or_else(|| {
+        let detail = match rows_for_opcode(slot.opcode).first().map(|r| r.select) {
+            None | Some(Select::None) => String::new(),
+            Some(Select::Off(_)) => format!(" with off = {:#x}", i64::from(slot.off)),
+            Some(Select::Imm(_)) => format!(" with imm = {:#x}", i64::from(slot.imm)),
+            Some(Select::Src(_)) => format!(" with src = {:#x}", slot.src),
+        };
+        IsaError::UnknownOpcode {
+            pc,
+            opcode: slot.opcode,
+            detail,
         }
-    }
+    })
 }
 
 fn check_fields(slot: &Insn, def: &'static OpDef, pc: usize) -> Result<(), IsaError> {

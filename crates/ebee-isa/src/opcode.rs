@@ -15,6 +15,7 @@
 //! offset as `+ 0x..`/`- 0x..`, `$t` a jump target, `$L` the 64-bit immediate of `lddw`. The
 //! templates are checked against `llvm-objdump-19` for every row (see `ebee-object`'s tests).
 
+use crate::insn::Insn;
 use crate::semantics::{Operand, Semantics};
 use std::sync::OnceLock;
 
@@ -380,6 +381,31 @@ impl Op {
     /// The form with these semantics (the first, for the few meanings two encodings share).
     pub fn find(sem: Semantics) -> Option<Op> {
         OPCODES.iter().find(|d| d.sem == sem).map(|d| d.op)
+    }
+
+    /// The form a raw slot encodes: the row with the slot's opcode byte whose selecting
+    /// field ([`Select`]) the slot holds; `None` when there is no such row. The other fields
+    /// are not checked ([`crate::decode_program`] does that).
+    ///
+    /// ```
+    /// use ebee_isa::{Insn, Op, Semantics};
+    /// let call = Insn { opcode: Op::CallLocal.def().opcode, src: 1, imm: -1, ..Insn::default() };
+    /// assert_eq!(Op::of_slot(&call), Some(Op::CallLocal));
+    /// let lddw = Insn { src: 5, ..Insn { opcode: Op::Lddw.def().opcode, ..call } };
+    /// assert_eq!(Op::of_slot(&lddw).map(Op::semantics), Some(Semantics::LoadImm64 { pseudo: 5 }));
+    /// assert_eq!(Op::of_slot(&Insn { src: 9, ..lddw }), None); // no pseudo kind 9
+    /// assert_eq!(Op::of_slot(&Insn { opcode: 0x30, ..call }), None); // not an opcode
+    /// ```
+    pub fn of_slot(slot: &Insn) -> Option<Op> {
+        rows_for_opcode(slot.opcode)
+            .iter()
+            .find(|def| match def.select {
+                Select::None => true,
+                Select::Off(off) => slot.off == off,
+                Select::Imm(imm) => slot.imm == imm,
+                Select::Src(src) => slot.src == src,
+            })
+            .map(|def| def.op)
     }
 }
 

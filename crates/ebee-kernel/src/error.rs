@@ -4,6 +4,9 @@ use std::io;
 
 /// Everything that can go wrong while loading or running an object in the kernel.
 ///
+/// Messages are self-contained: a wrapped OS error is part of the message and not also a
+/// [`std::error::Error::source`], so printing the chain says it once.
+///
 /// # Example
 ///
 /// ```no_run
@@ -111,17 +114,16 @@ pub enum Error {
     /// ```
     /// let e = ebee_kernel::Error::Syscall {
     ///     op: "BPF_MAP_UPDATE_ELEM",
-    ///     source: std::io::Error::from_raw_os_error(7),
+    ///     error: std::io::Error::from_raw_os_error(7),
     /// };
     /// assert!(e.to_string().starts_with("BPF_MAP_UPDATE_ELEM"));
     /// ```
-    #[error("{op} failed: {source}")]
+    #[error("{op} failed: {error}")]
     Syscall {
         /// The command or operation.
         op: &'static str,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        /// The OS error (part of the message, so not a `source`).
+        error: io::Error,
     },
 
     /// A tracefs file of a [`crate::TraceCapture`] could not be created, written or read.
@@ -129,17 +131,16 @@ pub enum Error {
     /// ```
     /// let e = ebee_kernel::Error::Tracefs {
     ///     path: "/sys/kernel/tracing/instances/x/trace".into(),
-    ///     source: std::io::Error::from_raw_os_error(2),
+    ///     error: std::io::Error::from_raw_os_error(2),
     /// };
     /// assert!(e.to_string().contains("instances/x/trace"));
     /// ```
-    #[error("tracefs {}: {source}", path.display())]
+    #[error("tracefs {}: {error}", path.display())]
     Tracefs {
         /// The file or directory.
         path: std::path::PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
+        /// The OS error (part of the message, so not a `source`).
+        error: io::Error,
     },
 
     /// `BPF_PROG_TEST_RUN` returned `ENOSPC`: an output buffer was too small. The
@@ -171,8 +172,26 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn syscall(op: &'static str, source: io::Error) -> Self {
-        Self::Syscall { op, source }
+    pub(crate) fn syscall(op: &'static str, error: io::Error) -> Self {
+        Self::Syscall { op, error }
+    }
+
+    /// The OS error of a failed system call or tracefs access (it is part of the message,
+    /// not a `source()`), e.g. to compare its errno with ebee's.
+    ///
+    /// ```
+    /// let e = ebee_kernel::Error::Syscall {
+    ///     op: "BPF_MAP_UPDATE_ELEM",
+    ///     error: std::io::Error::from_raw_os_error(7),
+    /// };
+    /// assert_eq!(e.os_error().and_then(std::io::Error::raw_os_error), Some(7));
+    /// assert!(ebee_kernel::Error::UnknownMap("m".into()).os_error().is_none());
+    /// ```
+    pub fn os_error(&self) -> Option<&io::Error> {
+        match self {
+            Self::Syscall { error, .. } | Self::Tracefs { error, .. } => Some(error),
+            _ => None,
+        }
     }
 }
 

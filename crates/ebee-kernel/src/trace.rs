@@ -33,10 +33,10 @@ pub struct TraceCapture {
     dir: PathBuf,
 }
 
-fn io_error(path: &Path, source: std::io::Error) -> Error {
+fn io_error(path: &Path, error: std::io::Error) -> Error {
     Error::Tracefs {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

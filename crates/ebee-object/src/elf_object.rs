@@ -1,14 +1,14 @@
 //! The code-section view of an object file: [`ElfObject`] lists the executable sections with
 //! their bytes and symbols, as `llvm-objdump -d` shows them. The full loader is
-//! [`crate::ObjectSpec`]; this view is what the disassembler needs.
+//! [`crate::ObjectSpec`]; this view is what the disassembler needs. Both read the file with
+//! the crate's one ELF reader (`elf.rs`).
 
 use std::path::Path;
 
-use ebee_isa::{decode_program, slots_from_bytes, Instruction, Op, Select};
+use ebee_isa::{decode_program, slots_from_bytes, Instruction, Op};
 use object::elf;
-use object::read::elf::{ElfFile64, ElfSection64, FileHeader, SectionHeader};
-use object::{LittleEndian, Object, ObjectSection, ObjectSymbol};
 
+use crate::elf::{reloc, Elf, ElfSection};
 use crate::error::read_file;
 use crate::ObjectError;
 
@@ -36,8 +36,8 @@ pub struct CodeSection {
     pub bytes: Vec<u8>,
     /// The functions and labels in the section, in symbol-table order.
     pub symbols: Vec<CodeSymbol>,
-    /// Slot indices of the bpf-to-bpf calls that have a relocation.
-    relocated_calls: Vec<usize>,
+    /// Slot indices that have a relocation (those of bpf-to-bpf calls matter to `decode`).
+    relocated_slots: Vec<usize>,
 }
 
 impl CodeSection {
@@ -51,15 +51,15 @@ impl CodeSection {
     /// relocation's addend (`call 0x43`, `call -0x1`) until a loader links the program. Such
     /// calls are validated with their target left open, and keep their `imm` as it is.
     pub fn decode(&self) -> Result<Vec<Instruction>, ObjectError> {
-        let decode_error = |source| ObjectError::Decode {
+        let decode_error = |error| ObjectError::Decode {
             section: self.name.clone(),
-            source,
+            error,
         };
         let mut slots = slots_from_bytes(&self.bytes).map_err(decode_error)?;
         let mut addends = Vec::new();
-        for &index in &self.relocated_calls {
+        for &index in &self.relocated_slots {
             if let Some(slot) = slots.get_mut(index) {
-                if is_local_call(slot.opcode, slot.src) {
+                if Op::of_slot(slot) == Some(Op::CallLocal) {
                     addends.push((index, slot.imm));
                     slot.imm = -1; // a call to itself: always inside the program
                 }
@@ -84,26 +84,23 @@ pub struct ElfObject {
 }
 
 impl ElfObject {
-    /// Parses an object file from its bytes. Never panics, whatever the bytes.
+    /// Parses an object file from its bytes, with the same ELF reader as
+    /// [`crate::ObjectSpec::parse`] (so the same files are refused, with the same errors),
+    /// but nothing beyond the code sections: no BTF, maps or relocation targets. Never panics,
+    /// whatever the bytes.
     ///
     /// ```
     /// use ebee_object::{ElfObject, ObjectError};
     /// assert!(matches!(ElfObject::parse(b"not ELF"), Err(ObjectError::NotElf { .. })));
     /// ```
     pub fn parse(bytes: &[u8]) -> Result<ElfObject, ObjectError> {
-        let file = ElfFile64::<LittleEndian>::parse(bytes).map_err(|e| ObjectError::NotElf {
-            reason: e.to_string(),
-        })?;
-        let machine = file.elf_header().e_machine(file.endian());
-        if machine != elf::EM_BPF {
-            return Err(ObjectError::NotBpf { machine });
-        }
-        let mut code_sections = Vec::new();
-        for section in file.sections() {
-            if let Some(code) = code_section(&file, &section)? {
-                code_sections.push(code);
-            }
-        }
+        let elf = Elf::parse(bytes)?;
+        let code_sections = elf
+            .sections
+            .iter()
+            .filter(|section| section.is_code())
+            .map(|section| code_section(&elf, section))
+            .collect::<Result<_, _>>()?;
         Ok(ElfObject { code_sections })
     }
 
@@ -122,89 +119,34 @@ impl ElfObject {
     }
 }
 
-type File<'data> = ElfFile64<'data, LittleEndian>;
-
-/// The section as a [`CodeSection`] if it is executable and not empty.
-fn code_section(
-    file: &File<'_>,
-    section: &ElfSection64<'_, '_, LittleEndian>,
-) -> Result<Option<CodeSection>, ObjectError> {
-    let endian = file.endian();
-    let header = section.elf_section_header();
-    let executable = header.sh_flags(endian) & u64::from(elf::SHF_EXECINSTR) != 0;
-    if !executable || header.sh_type(endian) == elf::SHT_NOBITS {
-        return Ok(None);
-    }
-    let index = section.index().0;
-    let name = section
-        .name()
-        .map_err(|e| ObjectError::Section {
-            section: format!("#{index}"),
-            reason: format!("unreadable name: {e}"),
-        })?
-        .to_owned();
-    let bytes = section.data().map_err(|e| ObjectError::Section {
-        section: name.clone(),
-        reason: format!("unreadable contents: {e}"),
-    })?;
-    if bytes.is_empty() {
-        return Ok(None);
-    }
-    let mut symbols = Vec::new();
-    for symbol in file.symbols() {
-        if symbol.section_index() != Some(section.index()) {
-            continue;
-        }
-        let is_function = match symbol.elf_symbol().st_type() {
-            elf::STT_FUNC => true,
-            elf::STT_NOTYPE => false,
-            _ => continue,
-        };
-        let symbol_error = |reason: String| ObjectError::Symbol {
-            index: symbol.index().0,
-            name: symbol.name().ok().map(str::to_owned),
-            reason,
-        };
-        let symbol_name = symbol
-            .name()
-            .map_err(|e| symbol_error(format!("unreadable name: {e}")))?;
-        if symbol_name.is_empty() {
-            continue;
-        }
-        let offset = symbol
-            .address()
-            .checked_sub(section.address())
-            .ok_or_else(|| symbol_error(format!("`{symbol_name}` lies before section {name}")))?;
-        symbols.push(CodeSymbol {
-            name: symbol_name.to_owned(),
-            offset,
-            size: symbol.size(),
-            is_function,
-        });
-    }
-    let relocated_calls = section
-        .relocations()
-        .filter_map(|(offset, _)| {
-            let index = usize::try_from(offset / 8).ok()?;
-            let slot = bytes.get(index * 8..index * 8 + 2)?;
-            (offset % 8 == 0 && is_local_call(slot[0], slot[1] >> 4)).then_some(index)
+/// A code section with its functions and labels (named `STT_FUNC` and `STT_NOTYPE` symbols,
+/// whose values are offsets in the section of a relocatable file) and its relocated slots.
+fn code_section(elf: &Elf<'_>, section: &ElfSection<'_>) -> Result<CodeSection, ObjectError> {
+    let symbols = elf
+        .symbols_in(section.index)
+        .filter(|s| !s.name.is_empty() && matches!(s.kind, elf::STT_FUNC | elf::STT_NOTYPE))
+        .map(|s| CodeSymbol {
+            name: s.name.clone(),
+            offset: s.value,
+            size: s.size,
+            is_function: s.is_function(),
         })
         .collect();
-    Ok(Some(CodeSection {
-        name,
-        index,
-        bytes: bytes.to_vec(),
+    let relocated_slots = section
+        .relocations
+        .iter()
+        .filter(|rel| rel.kind != reloc::NONE && rel.offset % 8 == 0)
+        .filter_map(|rel| usize::try_from(rel.offset / 8).ok())
+        .collect();
+    Ok(CodeSection {
+        name: section.name.clone(),
+        index: section.index,
+        bytes: section.data.to_vec(),
         symbols,
-        relocated_calls,
-    }))
-}
-
-/// True for the opcode byte and `src` of a bpf-to-bpf call.
-fn is_local_call(opcode: u8, src: u8) -> bool {
-    let def = Op::CallLocal.def();
-    opcode == def.opcode && def.select == Select::Src(src)
+        relocated_slots,
+    })
 }
 
 #[cfg(test)]
-#[path = "tests.rs"]
+#[path = "elf_object_tests.rs"]
 mod tests;

@@ -11,24 +11,28 @@ use thiserror::Error;
 /// Every variant names where the fault is: the file (when read with a `read` function), the
 /// section, the program, the instruction index and the symbol, as far as they apply. Bad
 /// input is always an error value, never a panic.
+///
+/// Messages are self-contained: a variant that wraps another error prints its text and does
+/// not also expose it as [`std::error::Error::source`], so printing the whole chain (anyhow's
+/// `{:#}`) says each cause once.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum ObjectError {
     /// The file could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// What the OS said.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Any other error, in this file.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     InFile {
         /// The file.
         path: PathBuf,
         /// What is wrong with it.
-        source: Box<ObjectError>,
+        error: Box<ObjectError>,
     },
     /// Not a 64-bit little-endian ELF file, or its headers are cut short or inconsistent.
     #[error("not a readable 64-bit little-endian ELF file: {reason}")]
@@ -63,12 +67,12 @@ pub enum ObjectError {
         reason: String,
     },
     /// A code section whose bytes are not a valid program.
-    #[error("section {section}: {source}")]
+    #[error("section {section}: {error}")]
     Decode {
         /// The section's name.
         section: String,
         /// Why `ebee-isa` rejected it, naming the instruction.
-        source: IsaError,
+        error: IsaError,
     },
     /// BTF (`.BTF`) or BTF extension (`.BTF.ext`) data that does not parse, or a BTF type
     /// that is missing or of the wrong kind where it is needed.
@@ -113,12 +117,12 @@ pub enum ObjectError {
         reason: String,
     },
     /// The linked instructions of a program are not a valid program.
-    #[error("program `{program}`: linked code: {source}")]
+    #[error("program `{program}`: linked code: {error}")]
     LinkedCode {
         /// The program's name.
         program: String,
         /// Why `ebee-isa` rejected it, naming the instruction (index in the linked program).
-        source: IsaError,
+        error: IsaError,
     },
     /// A CO-RE relocation that libbpf also refuses (as opposed to one it poisons): an
     /// access string that does not parse, an instruction that does not hold the value the
@@ -160,7 +164,7 @@ impl ObjectError {
     pub(crate) fn in_file(self, path: &std::path::Path) -> ObjectError {
         ObjectError::InFile {
             path: path.to_owned(),
-            source: Box::new(self),
+            error: Box::new(self),
         }
     }
 
@@ -195,8 +199,8 @@ impl ObjectError {
 
 /// Reads the whole file at `path`, naming it in the error.
 pub(crate) fn read_file(path: &std::path::Path) -> Result<Vec<u8>, ObjectError> {
-    std::fs::read(path).map_err(|source| ObjectError::Io {
+    std::fs::read(path).map_err(|error| ObjectError::Io {
         path: path.to_owned(),
-        source,
+        error,
     })
 }

@@ -80,7 +80,8 @@
 //!   skeleton-style `set_global`, and diagnostics naming poisoned instructions.
 //!
 //! So BTF, `.BTF.ext`, maps, relocations, linking and CO-RE are implemented here, following
-//! libbpf (`libbpf.c`, `relo_core.c`) closely, in small modules: `btf` (types, parsing,
+//! libbpf (`libbpf.c`, `relo_core.c`) closely, in small modules: `elf` (the one reader of the
+//! ELF file, on the `object` crate), `btf` (types, parsing,
 //! writing, `.BTF.ext`), `programs` (section names), `maps` and `btf_maps`, `globals`,
 //! `relocations`, `link`, `co_re`.
 //!
@@ -108,7 +109,9 @@
 //! runs 5,000 mutants of the test objects through the loader (`EBEE_MUTANTS` for more); the
 //! unbounded version is the `object` target in `fuzz/`.
 //!
-//! [`ElfObject`] is the older, code-only view used by the disassembler.
+//! [`ElfObject`] is the code-only view the disassembler uses: the code sections with their
+//! symbols, read by the same ELF reader (`elf`) as [`ObjectSpec`], without BTF, maps or
+//! linking, so that objects the loader refuses can still be disassembled.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -6,13 +6,13 @@
 
 use std::collections::HashMap;
 
-use ebee_abi::pseudo::{BPF_PSEUDO_CALL, BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL};
-use ebee_isa::{decode_program, Insn};
+use ebee_abi::pseudo::{BPF_PSEUDO_FUNC, BPF_PSEUDO_KFUNC_CALL};
+use ebee_isa::{decode_program, CallKind, Insn, Semantics};
 
 use crate::btf::Btf;
 use crate::co_re::{self, Poisoned};
 use crate::linked::{CoreDiagnostic, FunctionInfo, KfuncCall, LineInfo, LinkedProgram};
-use crate::relocations::{apply_map_relocations, Reloc, CALL, LDDW};
+use crate::relocations::{apply_map_relocations, semantics, Reloc};
 use crate::spec::{ObjectSpec, ProgramSpec};
 use crate::ObjectError;
 
@@ -99,9 +99,9 @@ impl ObjectSpec {
         linker.place(program.code, program.function);
         linker.resolve_calls()?;
         let instructions =
-            decode_program(&linker.slots).map_err(|source| ObjectError::LinkedCode {
+            decode_program(&linker.slots).map_err(|error| ObjectError::LinkedCode {
                 program: program.name.clone(),
-                source,
+                error,
             })?;
         let (functions, line_info, core_diagnostics) = linker.debug_info();
         linker.kfunc_calls.sort_by_key(|call| call.pc);
@@ -170,8 +170,11 @@ impl Linker<'_> {
             if pc >= end {
                 continue;
             }
-            let insn = self.slots[pc];
-            let next = pc + if insn.opcode == LDDW { 2 } else { 1 };
+            let is_lddw = matches!(
+                semantics(&self.slots[pc]),
+                Some(Semantics::LoadImm64 { .. })
+            );
+            let next = pc + if is_lddw { 2 } else { 1 };
             pending.push((next, end));
             let Some((target_code, target_slot)) = self.target(pc)? else {
                 continue;
@@ -198,7 +201,7 @@ impl Linker<'_> {
             let offset = i32::try_from(new_pc as i64 - (pc as i64 + 1))
                 .map_err(|_| self.error(pc, "program too large".into()))?;
             self.slots[pc].imm = offset;
-            if insn.opcode == LDDW {
+            if is_lddw {
                 if pc + 1 >= self.slots.len() {
                     return Err(self.error(pc, "lddw is cut short".into()));
                 }
@@ -215,9 +218,11 @@ impl Linker<'_> {
         let insn = self.slots[pc];
         let (code, slot) = self.origin[pc];
         Ok(
-            match (insn.opcode, self.spec.code[code].relocs.get(&slot)) {
-                (CALL, Some(Reloc::Call { code, slot })) => Some((*code, *slot)),
-                (CALL, Some(Reloc::Kfunc(name))) => {
+            match (semantics(&insn), self.spec.code[code].relocs.get(&slot)) {
+                (Some(Semantics::Call(_)), Some(Reloc::Call { code, slot })) => {
+                    Some((*code, *slot))
+                }
+                (Some(Semantics::Call(_)), Some(Reloc::Kfunc(name))) => {
                     self.slots[pc].src = BPF_PSEUDO_KFUNC_CALL;
                     self.slots[pc].imm = 0;
                     self.kfunc_calls.push(KfuncCall {
@@ -226,7 +231,7 @@ impl Linker<'_> {
                     });
                     None
                 }
-                (CALL, None) if insn.src == BPF_PSEUDO_CALL => {
+                (Some(Semantics::Call(CallKind::Local)), None) => {
                     // A call within the section, without relocation: relative to its place.
                     let target = slot as i64 + i64::from(insn.imm) + 1;
                     let len = self.spec.code[code].slots.len();
@@ -238,8 +243,15 @@ impl Linker<'_> {
                         })?;
                     Some((code, target))
                 }
-                (LDDW, Some(Reloc::FuncAddr { code, slot })) => Some((*code, *slot)),
-                (LDDW, None) if insn.src == BPF_PSEUDO_FUNC => {
+                (Some(Semantics::LoadImm64 { .. }), Some(Reloc::FuncAddr { code, slot })) => {
+                    Some((*code, *slot))
+                }
+                (
+                    Some(Semantics::LoadImm64 {
+                        pseudo: BPF_PSEUDO_FUNC,
+                    }),
+                    None,
+                ) => {
                     return Err(self.error(pc, "function address without a relocation".into()));
                 }
                 _ => None,

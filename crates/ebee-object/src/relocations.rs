@@ -7,17 +7,18 @@ use std::collections::BTreeMap;
 use ebee_abi::pseudo::{
     BPF_PSEUDO_CALL, BPF_PSEUDO_KFUNC_CALL, BPF_PSEUDO_MAP_IDX, BPF_PSEUDO_MAP_IDX_VALUE,
 };
-use ebee_isa::Insn;
+use ebee_isa::{CallKind, Insn, Op, Semantics};
 
 use crate::elf::{reloc, Elf, ElfSection, ElfSymbol};
 use crate::maps::{MapOrigin, MapSpec};
 use crate::spec::Code;
 use crate::ObjectError;
 
-/// `lddw` opcode.
-pub(crate) const LDDW: u8 = 0x18;
-/// `call` opcode.
-pub(crate) const CALL: u8 = 0x85;
+/// What a raw slot means, from the opcode table (`None` for a byte that is no instruction,
+/// such as an `lddw`'s second slot).
+pub(crate) fn semantics(slot: &Insn) -> Option<Semantics> {
+    Op::of_slot(slot).map(Op::semantics)
+}
 
 /// What a relocated instruction refers to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,16 +74,21 @@ pub(crate) fn resolve_relocations(
             ));
         }
         let slot = slots[insn];
-        let target = match slot.opcode {
-            CALL => {
+        let target = match semantics(&slot) {
+            Some(Semantics::Call(kind)) if kind != CallKind::HelperInReg => {
                 call_target(elf, code, symbol, slot).map_err(|reason| err(name.clone(), reason))?
             }
-            LDDW if insn + 1 < slots.len() => lddw_target(elf, code, maps, symbol, slot)
-                .map_err(|reason| err(name.clone(), reason))?,
-            opcode => {
+            Some(Semantics::LoadImm64 { .. }) if insn + 1 < slots.len() => {
+                lddw_target(elf, code, maps, symbol, slot)
+                    .map_err(|reason| err(name.clone(), reason))?
+            }
+            _ => {
                 return Err(err(
                     name,
-                    format!("relocation on opcode {opcode:#04x}, which is neither lddw nor call"),
+                    format!(
+                        "relocation on opcode {:#04x} with src {}, which is neither lddw nor call",
+                        slot.opcode, slot.src
+                    ),
                 ))
             }
         };
@@ -100,21 +106,22 @@ fn reject_unrelocated_pseudo(
     slots: &[Insn],
     relocs: &BTreeMap<usize, Reloc>,
 ) -> Result<(), ObjectError> {
-    let unrelocated = slots.iter().enumerate().find(|&(insn, slot)| {
-        let pseudo = (slot.opcode == LDDW && slot.src != 0)
-            || (slot.opcode == CALL && slot.src == BPF_PSEUDO_KFUNC_CALL);
-        pseudo && !relocs.contains_key(&insn)
-    });
+    let pseudo = |slot: &Insn| match semantics(slot) {
+        Some(Semantics::LoadImm64 { pseudo }) if pseudo != 0 => Some(("lddw", pseudo)),
+        Some(Semantics::Call(CallKind::Kfunc)) => Some(("call", BPF_PSEUDO_KFUNC_CALL)),
+        _ => None,
+    };
+    let unrelocated = slots
+        .iter()
+        .enumerate()
+        .filter(|(insn, _)| !relocs.contains_key(insn))
+        .find_map(|(insn, slot)| Some((insn, pseudo(slot)?)));
     match unrelocated {
-        Some((insn, slot)) => Err(ObjectError::Relocation {
+        Some((insn, (what, kind))) => Err(ObjectError::Relocation {
             section: section.name.clone(),
             insn,
             symbol: None,
-            reason: format!(
-                "{} of pseudo kind {} without a relocation",
-                if slot.opcode == LDDW { "lddw" } else { "call" },
-                slot.src
-            ),
+            reason: format!("{what} of pseudo kind {kind} without a relocation"),
         }),
         None => Ok(()),
     }

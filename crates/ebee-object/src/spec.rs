@@ -298,9 +298,9 @@ fn c_string(section: &ElfSection<'_>) -> Result<String, ObjectError> {
 /// (or, for a symbol of size 0, up to the next function). A section without function
 /// symbols is one function named after the section.
 fn code_section(elf: &Elf<'_>, section: &ElfSection<'_>) -> Result<Code, ObjectError> {
-    let slots = slots_from_bytes(section.data).map_err(|source| ObjectError::Decode {
+    let slots = slots_from_bytes(section.data).map_err(|error| ObjectError::Decode {
         section: section.name.clone(),
-        source,
+        error,
     })?;
     let mut symbols: Vec<_> = elf
         .symbols_in(section.index)

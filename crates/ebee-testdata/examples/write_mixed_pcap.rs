@@ -1,7 +1,7 @@
 //! Writes `mixed_traffic(seed, count)` to a pcap file for tcpdump or Wireshark:
 //! `cargo run -p ebee-testdata --example write_mixed_pcap -- out.pcap [seed] [count]`.
 
-fn main() -> std::io::Result<()> {
+fn main() -> Result<(), ebee::hooks::pcap::PcapError> {
     let mut args = std::env::args().skip(1);
     let path = args.next().unwrap_or_else(|| "mixed.pcap".into());
     let seed = args

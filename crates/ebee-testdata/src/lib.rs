@@ -5,8 +5,9 @@
 //!   ICMPv6 over IPv4/IPv6, untagged, 802.1Q and QinQ, ARP, IPv4 options, IPv6
 //!   extension headers, and truncated/malformed headers, drawn from small pools of
 //!   MAC/IP addresses and ports so that filter rules hit some frames and miss others.
-//! * [`write_pcap`]/[`read_pcap`] store frames as classic pcap (Ethernet link type)
-//!   for tcpdump and Wireshark.
+//! * [`write_pcap`] stores frames as a reproducible classic pcap (Ethernet link type)
+//!   for tcpdump and Wireshark, with ebee's own pcap writer (`ebee::hooks::pcap`, which
+//!   also reads them back).
 //! * [`FilterRule`] and [`map_updates`] give the raw map entries the `xdp-filter`
 //!   tool writes for its `port`, `ip` and `ether` commands (layouts in [`filter`]).
 //! * [`scenarios`] pairs Debian's `xdpfilt_{alw,dny}_{all,eth,ip,tcp,udp}.o` objects
@@ -59,5 +60,5 @@ pub use kernel::{
 pub use packets::{
     mixed_traffic, BROADCAST_MAC, ETH_HLEN, IPV4_POOL, IPV6_POOL, MAC_POOL, MIN_FRAME, PORT_POOL,
 };
-pub use pcap::{read_pcap, write_pcap, PCAP_EPOCH_SECS};
+pub use pcap::{write_pcap, PCAP_EPOCH_SECS};
 pub use scenarios::{scenarios, scenarios_with_cpus, Policy, Scenario, XDP_TOOLS_BPF_DIR};

@@ -48,12 +48,11 @@ pub fn main(args: Args) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let object = ebee_object::ElfObject::parse(&bytes)
-        .with_context(|| format!("{}: not a BPF ELF object", args.file.display()))?;
+    // The object's errors name the section and instruction; the context adds the file.
+    let file = || args.file.display().to_string();
+    let object = ebee_object::ElfObject::parse(&bytes).with_context(file)?;
     for section in object.code_sections() {
-        let program = section
-            .decode()
-            .with_context(|| format!("{} section {}", args.file.display(), section.name))?;
+        let program = section.decode().with_context(file)?;
         match args.syntax {
             Syntax::Llvm => {
                 let symbols = section.symbols.iter().map(|s| (s.name.as_str(), s.offset));

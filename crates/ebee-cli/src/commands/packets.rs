@@ -105,6 +105,9 @@ pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
     if progress {
         eprintln!();
     }
+    for writer in [pass, tx].into_iter().flatten() {
+        writer.finish()?;
+    }
     objects::save_maps(&object, &args.maps)?;
     if args.json {
         let json = serde_json::json!({

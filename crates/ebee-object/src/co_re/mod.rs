@@ -6,10 +6,11 @@
 mod compat;
 mod spec;
 
-use ebee_isa::Insn;
+use ebee_isa::{Insn, Op, Operand, Semantics};
 
 use crate::btf::{Btf, BtfKind, CoreRelo};
 use crate::linked::CORE_POISON_IMM;
+use crate::relocations::semantics;
 use crate::ObjectError;
 use spec::{
     candidates, is_field_based, is_type_based, kind, match_spec, parse_spec, Spec, STEP_BUDGET,
@@ -326,41 +327,31 @@ fn resolve(
     }
 }
 
-/// `insn_bpf_size_to_bytes` and back: the size bits of a load or store.
-fn size_bytes(opcode: u8) -> u32 {
-    match opcode & 0x18 {
-        0x00 => 4,
-        0x08 => 2,
-        0x10 => 1,
-        _ => 8,
+/// The same memory access (load, store or atomic) with another access size, as libbpf
+/// rewrites the size bits of an instruction; `None` when no such instruction exists.
+fn resized(sem: Semantics, size: u8) -> Option<Op> {
+    match sem {
+        Semantics::Load { sign_extend, .. } => Op::load(size, sign_extend),
+        Semantics::Store { operand, .. } => Op::store(size, operand),
+        Semantics::Atomic { op, fetch, .. } => Op::find(Semantics::Atomic { op, size, fetch }),
+        _ => None,
     }
 }
 
-fn size_bits(bytes: u32) -> Option<u8> {
-    Some(match bytes {
-        4 => 0x00,
-        2 => 0x08,
-        1 => 0x10,
-        8 => 0x18,
-        _ => return None,
-    })
-}
-
-/// Writes libbpf's poison into a slot: `call 0xbad2310`.
+/// Writes libbpf's poison into a slot: `call 0xbad2310`, a helper call (`src` 0).
 fn poison(slot: &mut Insn) {
     *slot = Insn {
-        opcode: 0x85,
-        dst: 0,
-        src: 0,
-        off: 0,
+        opcode: Op::CallHelper.def().opcode,
         imm: CORE_POISON_IMM,
+        ..Insn::default()
     };
 }
 
 /// `bpf_core_patch_insn`: the relocation's value into its instruction.
 fn patch(slots: &mut [Insn], idx: usize, res: &Resolution) -> Result<bool, String> {
     let insn = slots[idx];
-    let is_ldimm64 = insn.opcode == 0x18;
+    let sem = semantics(&insn);
+    let is_ldimm64 = matches!(sem, Some(Semantics::LoadImm64 { .. }));
     if res.poison {
         if is_ldimm64 {
             if let Some(next) = slots.get_mut(idx + 1) {
@@ -371,10 +362,9 @@ fn patch(slots: &mut [Insn], idx: usize, res: &Resolution) -> Result<bool, Strin
         return Ok(true);
     }
     let (orig, new) = (res.orig_val, res.new_val);
-    match insn.opcode & 0x07 {
-        // BPF_ALU, BPF_ALU64
-        0x04 | 0x07 => {
-            if insn.opcode & 0x08 != 0 {
+    match sem {
+        Some(Semantics::Alu { operand, .. }) => {
+            if operand == Operand::Reg {
                 return Err("ALU instruction with a register operand".into());
             }
             if res.validate && i64::from(insn.imm) as u64 != orig {
@@ -382,8 +372,9 @@ fn patch(slots: &mut [Insn], idx: usize, res: &Resolution) -> Result<bool, Strin
             }
             slots[idx].imm = new as i32;
         }
-        // BPF_LDX, BPF_ST, BPF_STX
-        0x01..=0x03 => {
+        Some(
+            sem @ (Semantics::Load { .. } | Semantics::Store { .. } | Semantics::Atomic { .. }),
+        ) => {
             if res.validate && i64::from(insn.off) as u64 != orig {
                 return Err(format!(
                     "instruction offset is {}, expected {orig}",
@@ -399,21 +390,20 @@ fn patch(slots: &mut [Insn], idx: usize, res: &Resolution) -> Result<bool, Strin
             }
             slots[idx].off = new as i16;
             if res.new_sz != res.orig_sz {
-                if size_bytes(insn.opcode) != res.orig_sz {
-                    return Err(format!(
-                        "unexpected memory size {}",
-                        size_bytes(insn.opcode)
-                    ));
+                let size = sem.access_size().map_or(0, u32::from);
+                if size != res.orig_sz {
+                    return Err(format!("unexpected memory size {size}"));
                 }
-                let bits = size_bits(res.new_sz)
+                let op = u8::try_from(res.new_sz)
+                    .ok()
+                    .and_then(|new_sz| resized(sem, new_sz))
                     .ok_or_else(|| format!("invalid new memory size {}", res.new_sz))?;
-                slots[idx].opcode = (insn.opcode & !0x18) | bits;
+                slots[idx].opcode = op.def().opcode;
             }
         }
-        // BPF_LD: only lddw
-        0x00 if is_ldimm64 => {
+        Some(Semantics::LoadImm64 { pseudo }) => {
             let next = slots.get(idx + 1).copied().ok_or("lddw is cut short")?;
-            if insn.src != 0
+            if pseudo != 0
                 || insn.off != 0
                 || next.opcode != 0
                 || next.dst != 0

@@ -179,3 +179,16 @@ fn cyclic_anonymous_members_exhaust_the_budget_instead_of_hanging() {
     let err = resolve(&local, &target, &relo(task, kind::FIELD_BYTE_OFFSET), "0:0").unwrap_err();
     assert!(err.contains("budget") || err.contains("deep"), "{err}");
 }
+
+#[test]
+fn memory_accesses_resize_to_the_same_kind_of_access() {
+    let resize = |op: Op, size| resized(op.semantics(), size);
+    assert_eq!(resize(Op::Ldxw, 8), Some(Op::Ldxdw));
+    assert_eq!(resize(Op::Ldxsh, 1), Some(Op::Ldxsb));
+    assert_eq!(resize(Op::Ldxsw, 8), None); // there is no sign-extending 8-byte load
+    assert_eq!(resize(Op::Stb, 4), Some(Op::Stw));
+    assert_eq!(resize(Op::Stxdw, 2), Some(Op::Stxh));
+    assert_eq!(resize(Op::AtomicFetchAdd32, 8), Some(Op::AtomicFetchAdd64));
+    assert_eq!(resize(Op::AtomicAdd64, 2), None);
+    assert_eq!(resize(Op::Mov64Imm, 4), None);
+}

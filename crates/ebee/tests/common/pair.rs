@@ -380,14 +380,10 @@ fn holds_handles(map_type: MapType) -> bool {
 
 /// The negative errno of a failed kernel map operation.
 pub fn errno_of(e: &ebee_kernel::Error) -> i32 {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = source {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return -io.raw_os_error().unwrap_or(0);
-        }
-        source = err.source();
+    match e.os_error() {
+        Some(io) => -io.raw_os_error().unwrap_or(0),
+        None => panic!("kernel error without an errno: {e}"),
     }
-    panic!("kernel error without an errno: {e}")
 }
 
 /// Little helpers to build and read the `struct cmd` of `tests/bpf/cmd.h`.

@@ -1,4 +1,4 @@
-//! Unit tests on small ELF files built by hand, and on corrupted copies of them.
+//! Unit tests of `ElfObject` on small ELF files built by hand, and on corrupted copies of them.
 
 use super::*;
 use ebee_isa::IsaError;
@@ -194,6 +194,8 @@ fn decode_errors_name_the_section_and_instruction() {
         "section xdp: instruction 1: last instruction is not exit or an unconditional jump; \
          execution would fall off the end"
     );
+    // The cause is part of the message, so it is not also a `source` (printed twice).
+    assert!(std::error::Error::source(&err).is_none());
     let odd = ElfObject::parse(&elf_with_code(elf::EM_BPF, &[0x95, 0, 0])).unwrap();
     assert!(odd.code_sections()[0].decode().is_err());
 }
@@ -213,7 +215,7 @@ fn relocated_calls_keep_their_addend() {
         matches!(
             err,
             ObjectError::Decode {
-                source: IsaError::JumpOutOfBounds { pc: 1, .. },
+                error: IsaError::JumpOutOfBounds { pc: 1, .. },
                 ..
             }
         ),
