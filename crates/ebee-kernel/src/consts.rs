@@ -1,7 +1,8 @@
 //! Numeric constants from `/usr/include/linux/bpf.h` used with this crate's API.
 //!
-//! A deliberate copy: the oracle shares no code with the system under test, so it does not
-//! take these from `ebee-abi`. `tests/consts_match_header.rs` checks every one against
+//! A deliberate copy: the aya path and everything after loading share no code with the
+//! system under test, so they do not take these from `ebee-abi` (the ebee-object path,
+//! which is ebee's parser by design, takes its attach types from there). `tests/consts_match_header.rs` checks every one against
 //! `ebee-abi` and against the header as a C compiler sees it.
 //!
 //! # Example

@@ -1,9 +1,14 @@
 //! Reading records that programs emit: `BPF_MAP_TYPE_RINGBUF` and
-//! `BPF_MAP_TYPE_PERF_EVENT_ARRAY`, through aya's mmap-based readers.
+//! `BPF_MAP_TYPE_PERF_EVENT_ARRAY`, through aya's mmap-based readers. They are built on a
+//! duplicate of the map's fd (`MapData::from_fd`), so they work the same whichever
+//! [`crate::Loader`] created the map.
+
+use std::os::fd::OwnedFd;
 
 use aya::maps::perf::{PerfEvent, PerfEventArrayBuffer};
-use aya::maps::{MapData, PerfEventArray, RingBuf};
+use aya::maps::{Map, MapData, PerfEventArray, RingBuf};
 
+use crate::consts::{BPF_MAP_TYPE_PERF_EVENT_ARRAY, BPF_MAP_TYPE_RINGBUF};
 use crate::error::{chain, Error, Result};
 use crate::object::KernelObject;
 
@@ -59,11 +64,8 @@ impl KernelObject {
     /// # Ok::<(), ebee_kernel::Error>(())
     /// ```
     pub fn ringbuf_drain(&mut self, name: &str) -> Result<Vec<Vec<u8>>> {
-        let map = self
-            .ebpf
-            .map_mut(name)
-            .ok_or_else(|| Error::UnknownMap(name.to_owned()))?;
-        let mut ring = RingBuf::try_from(map).map_err(|e| Error::Map(chain(&e)))?;
+        let data = self.map_data(name, BPF_MAP_TYPE_RINGBUF, "a ring buffer")?;
+        let mut ring = RingBuf::try_from(Map::RingBuf(data)).map_err(|e| Error::Map(chain(&e)))?;
         let mut out = Vec::new();
         while let Some(item) = ring.next() {
             out.push(item.to_vec());
@@ -88,9 +90,6 @@ impl KernelObject {
         if self.perf.contains_key(name) {
             return Ok(());
         }
-        if !self.maps.contains_key(name) {
-            return Err(Error::UnknownMap(name.to_owned()));
-        }
         if !page_count.is_power_of_two() {
             return Err(Error::InvalidArgument(format!(
                 "perf buffer page count {page_count} is not a power of two"
@@ -98,17 +97,9 @@ impl KernelObject {
         }
         let cpus = aya::util::online_cpus()
             .map_err(|(path, e)| Error::Map(format!("reading {path}: {e}")))?;
-        // Check the type before taking the map out of aya's table.
-        if !matches!(self.ebpf.map(name), Some(aya::maps::Map::PerfEventArray(_))) {
-            return Err(Error::Map(format!(
-                "map `{name}` is not a perf event array"
-            )));
-        }
-        let map = self
-            .ebpf
-            .take_map(name)
-            .ok_or_else(|| Error::UnknownMap(name.to_owned()))?;
-        let mut array = PerfEventArray::try_from(map).map_err(|e| Error::Map(chain(&e)))?;
+        let data = self.map_data(name, BPF_MAP_TYPE_PERF_EVENT_ARRAY, "a perf event array")?;
+        let mut array = PerfEventArray::try_from(Map::PerfEventArray(data))
+            .map_err(|e| Error::Map(chain(&e)))?;
         let mut buffers = Vec::with_capacity(cpus.len());
         for cpu in cpus {
             let buf = array
@@ -159,5 +150,22 @@ impl KernelObject {
             });
         }
         Ok(out)
+    }
+
+    /// aya's view of map `name` (over a duplicate of its fd), which must be of `map_type`.
+    fn map_data(&self, name: &str, map_type: u32, what: &str) -> Result<MapData> {
+        let slot = self
+            .maps
+            .get(name)
+            .ok_or_else(|| Error::UnknownMap(name.to_owned()))?;
+        if slot.info.map_type != map_type {
+            return Err(Error::Map(format!("map `{name}` is not {what}")));
+        }
+        let fd: OwnedFd = slot
+            .raw
+            .fd()
+            .try_clone_to_owned()
+            .map_err(|e| Error::syscall("dup", e))?;
+        MapData::from_fd(fd).map_err(|e| Error::Map(chain(&e)))
     }
 }

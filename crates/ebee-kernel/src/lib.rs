@@ -19,16 +19,39 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Two loaders
+//!
+//! An object gets into the kernel one of two ways ([`Loader`]); both give the same
+//! [`KernelObject`], so a test can use either, or both and compare them:
+//!
+//! * **[`KernelObject::load`]: aya 0.14** ([`Loader::Aya`]). aya is pure Rust (no
+//!   libbpf/C toolchain at build time) and does everything a real loader must: legacy and
+//!   BTF-defined `.maps`, global data (`.rodata`/`.data`/`.bss` as array maps, with
+//!   [`LoadOptions::globals`] applied through `EbpfLoader::override_global`), relocations
+//!   including CO-RE against the running kernel's BTF, BTF sanitizing, program types from
+//!   section names, and verifier logs on failure. It shares no code with ebee, so **use it
+//!   for objects aya can load**: a disagreement between ebee and the kernel then cannot
+//!   come from a parsing bug the two share. 0.14.0 is the newest aya release that builds
+//!   on stable Rust 1.95: 0.15 and 0.16 declare `rust-version = 1.98`.
+//! * **[`KernelObject::load_parsed`]: ebee-object + raw `bpf(2)`**
+//!   ([`Loader::EbeeObject`]). ebee's own parser and linker (`ebee_object::ObjectSpec`)
+//!   read the object; this crate loads its BTF (with libbpf's fix-ups), creates the maps,
+//!   fills global data (freezing `.rodata`), maps of maps and program arrays, rewrites map
+//!   references to fds, resolves kfunc calls, and loads each program with its type and
+//!   expected attach type (module `parsed`). **Use it for objects aya refuses** (iproute2's
+//!   `struct bpf_elf_map`, libbpf 0.x names such as `xdp/<name>`, sections libbpf does not
+//!   know, `bpf_spin_lock` values, maps of maps and program arrays with initial values,
+//!   kfuncs, ...), and to check that what ebee parses is what the kernel accepts. Its
+//!   results are ebee-object's reading of the file: it is no independent check of that.
+//!
+//! Where the two knowingly differ: the ebee-object path makes global data with non-static
+//! variables `BPF_F_MMAPABLE` and keeps a perf event array's declared `max_entries`, as
+//! libbpf does (aya does neither for xdpdump's perf map); skipped programs give their
+//! reasons in other words. `tests/loaders.rs` loads every C test program of the
+//! project and every xdp-tools object both ways and compares the results.
+//!
 //! # Design
 //!
-//! * **Loading uses [aya] 0.14.** aya is pure Rust (no libbpf/C toolchain at build
-//!   time) and does everything a real loader must: legacy and BTF-defined `.maps`,
-//!   global data (`.rodata`/`.data`/`.bss` as array maps, with
-//!   [`LoadOptions::globals`] applied through `EbpfLoader::override_global`),
-//!   relocations including CO-RE against the running kernel's BTF, BTF sanitizing,
-//!   program types from section names, and verifier logs on failure. 0.14.0 is the
-//!   newest aya release that builds on stable Rust 1.95: 0.15 and 0.16 declare
-//!   `rust-version = 1.98`.
 //! * **`BPF_PROG_TEST_RUN` and byte-level map commands are raw `bpf(2)` calls**
 //!   (module `sys`, `#[repr(C)]` mirrors of `union bpf_attr` members from
 //!   `linux/bpf.h`). aya 0.14 does have a `TestRun` trait, but it only accepts the
@@ -46,22 +69,26 @@
 //!   are) would be pinned as `/sys/fs/bpf/<name>` and reused by the next load, and
 //!   loading would fail where no bpffs is mounted. The private copy of the object has
 //!   its pinning stripped before aya parses it (module `unpin`), so every
-//!   [`KernelObject`] starts from fresh maps and nothing needs or touches bpffs.
+//!   [`KernelObject`] starts from fresh maps and nothing needs or touches bpffs. The
+//!   ebee-object path pins nothing either (it ignores `pinning`).
 //! * **Ring buffers and perf event arrays use aya's mmap readers** (`RingBuf`,
-//!   `PerfEventArray`), which get the memory ordering of the producer/consumer
-//!   positions right.
+//!   `PerfEventArray`, over a duplicate of the map's fd whichever loader made it), which
+//!   get the memory ordering of the producer/consumer positions right.
 //!
 //! Keys and values are passed in the kernel's byte layout (native endian). Nothing
 //! here panics on bad input: sizes are checked against the map before any syscall.
 
 #![deny(missing_docs)]
 
+mod aya_loader;
 pub mod consts;
 mod elf_fixup;
 mod error;
 mod events;
+mod kernel_btf;
 mod maps;
 mod object;
+mod parsed;
 mod sys;
 mod trace;
 mod unpin;
@@ -70,7 +97,7 @@ pub use consts::{BPF_F_TEST_RUN_ON_CPU, BPF_F_TEST_SKB_CHECKSUM_COMPLETE};
 pub use error::{Error, Result};
 pub use events::PerfRecord;
 pub use maps::MapInfo;
-pub use object::{KernelObject, LoadOptions, ProgramInfo, TestRun, TestRunResult};
+pub use object::{KernelObject, LoadOptions, Loader, ProgramInfo, TestRun, TestRunResult};
 pub use trace::TraceCapture;
 
 /// The number of possible CPUs (from `/sys/devices/system/cpu/possible`): the

@@ -1,13 +1,11 @@
-//! [`KernelObject`]: an ELF object loaded into the kernel, and running its programs.
+//! [`KernelObject`]: an ELF object loaded into the kernel, and running its programs. Both
+//! loaders ([`Loader`]) produce the same struct: program fds, map fds with their kernel
+//! shape, and what the object's load left to say; everything after loading is shared.
 
 use std::collections::BTreeMap;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
-use aya::maps::{Map, MapData};
-use aya::programs::{Program, ProgramError};
-use aya::{Ebpf, EbpfLoader};
-
-use crate::error::{chain, Error, Result};
+use crate::error::{Error, Result};
 use crate::events::PerfState;
 use crate::sys;
 
@@ -50,6 +48,51 @@ pub struct ProgramInfo {
     /// Why the program was not loaded, if it was not (types such as `fentry` need an
     /// attach target at load time, which the ELF does not fully determine).
     pub skipped: Option<String>,
+}
+
+/// Which loader puts an object into the kernel.
+///
+/// Both create the maps (legacy and BTF-defined maps, global data as array maps with
+/// [`LoadOptions::globals`] applied), relocate and load every program with its type from
+/// its section name, and give the same [`KernelObject`]; they differ in who reads the ELF:
+///
+/// - [`Loader::Aya`] ([`KernelObject::load`]): aya 0.14 parses, relocates (CO-RE against the
+///   running kernel's BTF) and loads. It shares no code with ebee, which makes it the better
+///   oracle for the formats it knows: a disagreement with ebee then cannot come from a
+///   parsing bug both share.
+/// - [`Loader::EbeeObject`] ([`KernelObject::load_parsed`]): ebee's own parser and linker
+///   (`ebee_object::ObjectSpec`) read and link the object; this crate creates the maps and
+///   loads the linked programs with raw `bpf(2)`, as libbpf would. It loads whatever
+///   ebee-object reads; use it for objects aya cannot load (iproute2's `struct
+///   bpf_elf_map`, libbpf 0.x section names such as `xdp/name`, section names libbpf does
+///   not know, `bpf_spin_lock` values, maps of maps and program arrays with initial values,
+///   kfunc calls...), and to check that what ebee parses is what the kernel accepts.
+///
+/// ```
+/// use ebee_kernel::Loader;
+/// assert_eq!(Loader::ALL, [Loader::Aya, Loader::EbeeObject]);
+/// assert_eq!(Loader::EbeeObject.to_string(), "ebee-object");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Loader {
+    /// aya parses, relocates and loads.
+    Aya,
+    /// ebee-object parses and links; raw `bpf(2)` creates and loads.
+    EbeeObject,
+}
+
+impl Loader {
+    /// Both loaders, for tests that compare them.
+    pub const ALL: [Loader; 2] = [Loader::Aya, Loader::EbeeObject];
+}
+
+impl std::fmt::Display for Loader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Loader::Aya => "aya",
+            Loader::EbeeObject => "ebee-object",
+        })
+    }
 }
 
 /// Inputs of one `BPF_PROG_TEST_RUN`.
@@ -128,43 +171,93 @@ pub(crate) struct MapSlot {
     pub(crate) info: crate::MapInfo,
 }
 
+/// A program: what [`KernelObject::programs`] reports, and its fd when it was loaded.
+pub(crate) struct ProgramSlot {
+    pub(crate) info: ProgramInfo,
+    pub(crate) fd: Option<OwnedFd>,
+}
+
+impl ProgramSlot {
+    /// A loaded program, its type as the kernel reports it.
+    pub(crate) fn loaded(name: &str, fd: OwnedFd) -> Result<Self> {
+        let ty =
+            sys::prog_type(fd.as_fd()).map_err(|e| Error::syscall("BPF_OBJ_GET_INFO_BY_FD", e))?;
+        Ok(Self {
+            info: ProgramInfo {
+                name: name.to_owned(),
+                prog_type: Some(ty),
+                skipped: None,
+            },
+            fd: Some(fd),
+        })
+    }
+
+    /// A program that was not loaded, and why.
+    pub(crate) fn skipped(name: &str, reason: String) -> Self {
+        Self {
+            info: ProgramInfo {
+                name: name.to_owned(),
+                prog_type: None,
+                skipped: Some(reason),
+            },
+            fd: None,
+        }
+    }
+}
+
+impl MapSlot {
+    /// A map by its fd, with the shape the kernel reports for it.
+    pub(crate) fn new(name: &str, fd: OwnedFd, possible_cpus: usize) -> Result<Self> {
+        let (raw, raw_info) = sys::RawMap::new(fd, possible_cpus)
+            .map_err(|e| Error::syscall("BPF_OBJ_GET_INFO_BY_FD", e))?;
+        let info = crate::MapInfo::from_raw(name, &raw_info);
+        Ok(Self { raw, info })
+    }
+}
+
 /// An ELF object loaded into the running kernel: its maps created and every
 /// program it could load verified and loaded.
 ///
-/// Dropping it closes every fd, which frees the programs and maps.
+/// Dropping it closes every fd, which frees the programs and maps. Whichever
+/// [`Loader`] made it, it is used the same way.
 ///
 /// # Example
 ///
 /// ```no_run
-/// use ebee_kernel::{KernelObject, LoadOptions, TestRun};
+/// use ebee_kernel::{KernelObject, LoadOptions, Loader, TestRun};
 ///
 /// let elf = std::fs::read("xdp_prog.o")?;
-/// let obj = KernelObject::load(&elf, &LoadOptions::default())?;
-/// let packet = [0u8; 64];
-/// let r = obj.test_run("xdp_prog", &TestRun { data_in: &packet, data_size_out: 256, ..Default::default() })?;
-/// println!("retval {}", r.retval);
+/// for loader in Loader::ALL {
+///     let obj = KernelObject::load_with(loader, &elf, &LoadOptions::default())?;
+///     let packet = [0u8; 64];
+///     let r = obj.test_run("xdp_prog", &TestRun { data_in: &packet, data_size_out: 256, ..Default::default() })?;
+///     println!("{loader}: retval {}", r.retval);
+/// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct KernelObject {
-    pub(crate) ebpf: Ebpf,
-    pub(crate) programs: BTreeMap<String, ProgramInfo>,
+    pub(crate) loader: Loader,
+    pub(crate) programs: BTreeMap<String, ProgramSlot>,
     pub(crate) maps: BTreeMap<String, MapSlot>,
     pub(crate) perf: BTreeMap<String, PerfState>,
+    /// Why the kernel refused the object's BTF (ebee-object path only).
+    pub(crate) btf_error: Option<String>,
 }
 
 impl std::fmt::Debug for KernelObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KernelObject")
-            .field("programs", &self.programs)
+            .field("loader", &self.loader)
+            .field("programs", &self.programs())
             .field("maps", &self.maps.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
 
 impl KernelObject {
-    /// Parses `elf`, applies `opts.globals`, creates its maps (legacy and BTF
-    /// `.maps`, `.rodata`/`.data`/`.bss`), performs relocations (including CO-RE
-    /// against the running kernel's BTF) and loads every program whose type is
+    /// Loads `elf` with aya ([`Loader::Aya`]): parses it, applies `opts.globals`, creates
+    /// its maps (legacy and BTF `.maps`, `.rodata`/`.data`/`.bss`), performs relocations
+    /// (including CO-RE against the running kernel's BTF) and loads every program whose type is
     /// known from its section name (`xdp`, `tc`/`classifier`, `socket`, `kprobe`,
     /// `tracepoint`, `cgroup_skb/...`, ...; libbpf's `tc`, `tc/...` and `tcx/...`
     /// names are first rewritten to aya's `classifier`, see the crate docs).
@@ -188,78 +281,78 @@ impl KernelObject {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(elf: &[u8], opts: &LoadOptions) -> Result<Self> {
-        let mut loader = EbpfLoader::new();
-        loader.allow_unsupported_maps();
-        for (name, value) in &opts.globals {
-            loader.override_global(name.as_str(), value.as_slice(), true);
-        }
-        // Nothing is pinned, so nothing touches bpffs (see `crate::unpin`).
-        let elf = crate::unpin::strip_pinning(elf);
-        let elf = crate::elf_fixup::rename_tc_sections(&elf);
-        let mut ebpf = loader.load(&elf).map_err(|e| Error::Object(chain(&e)))?;
+        crate::aya_loader::load(elf, opts)
+    }
 
-        let mut names: Vec<String> = ebpf.programs().map(|(n, _)| n.to_owned()).collect();
-        names.sort();
-        let mut programs = BTreeMap::new();
-        for name in names {
-            let Some(program) = ebpf.program_mut(&name) else {
-                continue;
-            };
-            let info = match load_program(program) {
-                Ok(None) => {
-                    let fd = program
-                        .fd()
-                        .map_err(|e| Error::Object(format!("program `{name}`: {}", chain(&e))))?;
-                    let ty = sys::prog_type(fd.as_fd())
-                        .map_err(|e| Error::syscall("BPF_OBJ_GET_INFO_BY_FD", e))?;
-                    ProgramInfo {
-                        name: name.clone(),
-                        prog_type: Some(ty),
-                        skipped: None,
-                    }
-                }
-                Ok(Some(reason)) => ProgramInfo {
-                    name: name.clone(),
-                    prog_type: None,
-                    skipped: Some(reason),
-                },
-                Err(ProgramError::LoadError {
-                    io_error,
-                    verifier_log,
-                }) => {
-                    return Err(Error::ProgramLoad {
-                        program: name,
-                        message: io_error.to_string(),
-                        verifier_log: verifier_log.to_string(),
-                    })
-                }
-                Err(e) => {
-                    return Err(Error::Object(format!("program `{name}`: {}", chain(&e))));
-                }
-            };
-            programs.insert(name, info);
-        }
+    /// Loads `elf` as ebee reads it ([`Loader::EbeeObject`]): `ebee_object::ObjectSpec`
+    /// parses and links it, and this crate creates and loads the rest with raw `bpf(2)`, the
+    /// way libbpf does:
+    ///
+    /// - `opts.globals` are set with `ObjectSpec::set_global`;
+    /// - the object's BTF is loaded (`BPF_BTF_LOAD`) after the fix-ups libbpf makes (data
+    ///   section sizes and variable offsets from the ELF, extern functions and variables
+    ///   made loadable); if the kernel refuses it, everything is loaded without BTF, as
+    ///   libbpf does, and [`Self::btf_error`] says why;
+    /// - every map is created (`BPF_MAP_CREATE`: type, sizes, `max_entries`, flags,
+    ///   `map_extra`, NUMA node, BTF key and value types when the object's BTF has them,
+    ///   the inner map's template for maps of maps); perf event arrays without
+    ///   `max_entries` get one entry per possible CPU and ring buffer sizes are rounded up to
+    ///   a power-of-two number of pages, as in libbpf;
+    /// - global data maps get their initial contents, `.rodata*` maps are then frozen;
+    /// - maps of maps and program arrays declared with initial values get them;
+    /// - each program is linked (CO-RE against the running kernel's BTF when the object
+    ///   has CO-RE relocations, kfunc calls resolved in it), its map references rewritten
+    ///   to `BPF_PSEUDO_MAP_FD`/`BPF_PSEUDO_MAP_VALUE`, and it is loaded with the program
+    ///   type and expected attach type of its section, its BTF function info, the
+    ///   object's license, and the kernel version for kprobes.
+    ///
+    /// Programs of section names no program type has, and programs that need an attach
+    /// target at load time (`fentry`, `fexit`, `fmod_ret`, `tp_btf`, `iter`, `lsm`,
+    /// `freplace`, `struct_ops`), are listed in [`Self::programs`] as skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Object`] when ebee-object refuses the object, a global does not exist or
+    /// has another size, or a map cannot be created or filled; [`Error::ProgramLoad`]
+    /// (with the verifier log) when the kernel rejects a program.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use ebee_kernel::{KernelObject, LoadOptions};
+    ///
+    /// // An iproute2 object with `struct bpf_elf_map` definitions, which aya refuses.
+    /// let elf = std::fs::read("tc_prog.o")?;
+    /// let obj = KernelObject::load_parsed(&elf, &LoadOptions::default())?;
+    /// println!("{:?}", obj.programs());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_parsed(elf: &[u8], opts: &LoadOptions) -> Result<Self> {
+        crate::parsed::load(elf, opts)
+    }
 
-        let cpus = crate::num_possible_cpus()?;
-        let mut maps = BTreeMap::new();
-        for (name, map) in ebpf.maps() {
-            let fd = map_data(map)
-                .fd()
-                .as_fd()
-                .try_clone_to_owned()
-                .map_err(|e| Error::syscall("dup", e))?;
-            let (raw, raw_info) = sys::RawMap::new(fd, cpus)
-                .map_err(|e| Error::syscall("BPF_OBJ_GET_INFO_BY_FD", e))?;
-            let info = crate::MapInfo::from_raw(name, &raw_info);
-            maps.insert(name.to_owned(), MapSlot { raw, info });
+    /// Loads `elf` with `loader`: [`Self::load`] or [`Self::load_parsed`].
+    ///
+    /// # Errors
+    ///
+    /// Those of the loader.
+    pub fn load_with(loader: Loader, elf: &[u8], opts: &LoadOptions) -> Result<Self> {
+        match loader {
+            Loader::Aya => Self::load(elf, opts),
+            Loader::EbeeObject => Self::load_parsed(elf, opts),
         }
+    }
 
-        Ok(Self {
-            ebpf,
-            programs,
-            maps,
-            perf: BTreeMap::new(),
-        })
+    /// The loader that made this object.
+    pub fn loader(&self) -> Loader {
+        self.loader
+    }
+
+    /// Why the kernel refused the object's BTF, when [`Self::load_parsed`] loaded it
+    /// without (the verifier's BTF log). `None` when the BTF was loaded, when the object has
+    /// none, and for [`Loader::Aya`] (aya does its own BTF handling).
+    pub fn btf_error(&self) -> Option<&str> {
+        self.btf_error.as_deref()
     }
 
     /// Every program of the object, sorted by name, loaded or skipped.
@@ -272,7 +365,7 @@ impl KernelObject {
     /// let names: Vec<_> = obj.programs().into_iter().map(|p| p.name).collect();
     /// ```
     pub fn programs(&self) -> Vec<ProgramInfo> {
-        self.programs.values().cloned().collect()
+        self.programs.values().map(|p| p.info.clone()).collect()
     }
 
     /// The file descriptor of loaded program `program`, e.g. to store it into a
@@ -280,17 +373,20 @@ impl KernelObject {
     ///
     /// # Errors
     ///
-    /// [`Error::UnknownProgram`] when there is no such program, [`Error::Object`]
-    /// when it was not loaded.
-    pub fn program_fd(&self, program: &str) -> Result<std::os::fd::BorrowedFd<'_>> {
-        let prog = self
-            .ebpf
-            .program(program)
+    /// [`Error::UnknownProgram`] when there is no such program,
+    /// [`Error::ProgramNotLoaded`] when it was not loaded.
+    pub fn program_fd(&self, program: &str) -> Result<BorrowedFd<'_>> {
+        let slot = self
+            .programs
+            .get(program)
             .ok_or_else(|| Error::UnknownProgram(program.to_owned()))?;
-        let fd = prog
-            .fd()
-            .map_err(|e| Error::Object(format!("program `{program}`: {}", chain(&e))))?;
-        Ok(fd.as_fd())
+        match (&slot.fd, &slot.info.skipped) {
+            (Some(fd), _) => Ok(fd.as_fd()),
+            (None, reason) => Err(Error::ProgramNotLoaded {
+                program: program.to_owned(),
+                reason: reason.clone().unwrap_or_default(),
+            }),
+        }
     }
 
     /// Runs program `program` once (or `run.repeat` times) with
@@ -318,23 +414,7 @@ impl KernelObject {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn test_run(&self, program: &str, run: &TestRun<'_>) -> Result<TestRunResult> {
-        let info = self
-            .programs
-            .get(program)
-            .ok_or_else(|| Error::UnknownProgram(program.to_owned()))?;
-        if let Some(reason) = &info.skipped {
-            return Err(Error::ProgramNotLoaded {
-                program: program.to_owned(),
-                reason: reason.clone(),
-            });
-        }
-        let prog = self
-            .ebpf
-            .program(program)
-            .ok_or_else(|| Error::UnknownProgram(program.to_owned()))?;
-        let fd = prog
-            .fd()
-            .map_err(|e| Error::Object(format!("program `{program}`: {}", chain(&e))))?;
+        let fd = self.program_fd(program)?;
 
         let mut data_out = zeroed("data_size_out", run.data_size_out)?;
         let mut ctx_out = zeroed("ctx_size_out", run.ctx_size_out)?;
@@ -366,7 +446,6 @@ impl KernelObject {
         }
     }
 }
-
 /// A zeroed output buffer; sizes the kernel cannot take, or memory that cannot be
 /// had, are errors rather than panics.
 fn zeroed(what: &str, len: usize) -> Result<Vec<u8>> {
@@ -380,76 +459,4 @@ fn zeroed(what: &str, len: usize) -> Result<Vec<u8>> {
         .map_err(|e| Error::InvalidArgument(format!("{what} {len}: {e}")))?;
     buf.resize(len, 0);
     Ok(buf)
-}
-
-/// Loads one program. `Ok(Some(reason))` means it was skipped.
-fn load_program(program: &mut Program) -> Result<Option<String>, ProgramError> {
-    let needs_target = |kind: &str| Ok(Some(format!("{kind} programs need an attach target")));
-    match program {
-        Program::KProbe(p) => p.load(),
-        Program::UProbe(p) => p.load(),
-        Program::TracePoint(p) => p.load(),
-        Program::SocketFilter(p) => p.load(),
-        Program::ReusePortSocketFilter(p) => p.load(),
-        Program::Xdp(p) => p.load(),
-        Program::SkMsg(p) => p.load(),
-        Program::SkSkb(p) => p.load(),
-        Program::CgroupSockAddr(p) => p.load(),
-        Program::SockOps(p) => p.load(),
-        Program::SchedClassifier(p) => p.load(),
-        Program::CgroupSkb(p) => p.load(),
-        Program::CgroupSysctl(p) => p.load(),
-        Program::CgroupSockopt(p) => p.load(),
-        Program::LircMode2(p) => p.load(),
-        Program::PerfEvent(p) => p.load(),
-        Program::RawTracePoint(p) => p.load(),
-        Program::FlowDissector(p) => p.load(),
-        Program::SkLookup(p) => p.load(),
-        Program::SkReuseport(p) => p.load(),
-        Program::CgroupSock(p) => p.load(),
-        Program::CgroupDevice(p) => p.load(),
-        Program::Lsm(_) | Program::LsmCgroup(_) => return needs_target("lsm"),
-        Program::BtfTracePoint(_) => return needs_target("tp_btf"),
-        Program::FEntry(_) => return needs_target("fentry"),
-        Program::FExit(_) => return needs_target("fexit"),
-        Program::Extension(_) => return needs_target("freplace"),
-        Program::Iter(_) => return needs_target("iter"),
-    }
-    .map(|()| None)
-}
-
-/// The [`MapData`] inside any [`Map`] variant (aya has no accessor for it).
-pub(crate) fn map_data(map: &Map) -> &MapData {
-    match map {
-        Map::Array(m)
-        | Map::ArrayOfMaps(m)
-        | Map::BloomFilter(m)
-        | Map::CgroupArray(m)
-        | Map::CgroupStorage(m)
-        | Map::CgrpStorage(m)
-        | Map::CpuMap(m)
-        | Map::DevMap(m)
-        | Map::DevMapHash(m)
-        | Map::HashMap(m)
-        | Map::HashOfMaps(m)
-        | Map::InodeStorage(m)
-        | Map::LpmTrie(m)
-        | Map::LruHashMap(m)
-        | Map::PerCpuArray(m)
-        | Map::PerCpuCgroupStorage(m)
-        | Map::PerCpuHashMap(m)
-        | Map::PerCpuLruHashMap(m)
-        | Map::PerfEventArray(m)
-        | Map::ProgramArray(m)
-        | Map::Queue(m)
-        | Map::ReusePortSockArray(m)
-        | Map::RingBuf(m)
-        | Map::SockHash(m)
-        | Map::SockMap(m)
-        | Map::SkStorage(m)
-        | Map::Stack(m)
-        | Map::StackTraceMap(m)
-        | Map::Unsupported(m)
-        | Map::XskMap(m) => m,
-    }
 }

@@ -17,6 +17,7 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 // `enum bpf_cmd` values.
+const BPF_MAP_CREATE: libc::c_long = 0;
 const BPF_MAP_LOOKUP_ELEM: libc::c_long = 1;
 const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
 const BPF_MAP_DELETE_ELEM: libc::c_long = 3;
@@ -24,7 +25,9 @@ const BPF_MAP_GET_NEXT_KEY: libc::c_long = 4;
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_TEST_RUN: libc::c_long = 10;
 const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+const BPF_BTF_LOAD: libc::c_long = 18;
 const BPF_MAP_LOOKUP_AND_DELETE_ELEM: libc::c_long = 21;
+const BPF_MAP_FREEZE: libc::c_long = 22;
 
 /// The `BPF_MAP_*_ELEM` member of `union bpf_attr`.
 #[repr(C)]
@@ -73,7 +76,7 @@ struct TestRunAttr {
     _pad: u32,
 }
 
-/// The `BPF_PROG_LOAD` member of `union bpf_attr`, up to `prog_name`.
+/// The `BPF_PROG_LOAD` member of `union bpf_attr`, up to `log_true_size`.
 #[repr(C)]
 #[derive(Default)]
 struct ProgLoadAttr {
@@ -87,6 +90,62 @@ struct ProgLoadAttr {
     kern_version: u32,
     prog_flags: u32,
     prog_name: [u8; 16],
+    prog_ifindex: u32,
+    expected_attach_type: u32,
+    prog_btf_fd: u32,
+    func_info_rec_size: u32,
+    func_info: u64,
+    func_info_cnt: u32,
+    line_info_rec_size: u32,
+    line_info: u64,
+    line_info_cnt: u32,
+    attach_btf_id: u32,
+    attach_prog_fd: u32,
+    core_relo_cnt: u32,
+    fd_array: u64,
+    core_relos: u64,
+    core_relo_rec_size: u32,
+    log_true_size: u32,
+}
+
+/// The `BPF_MAP_CREATE` member of `union bpf_attr`, up to `map_extra`.
+#[repr(C)]
+#[derive(Default)]
+struct MapCreateAttr {
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+    max_entries: u32,
+    map_flags: u32,
+    inner_map_fd: u32,
+    numa_node: u32,
+    map_name: [u8; 16],
+    map_ifindex: u32,
+    btf_fd: u32,
+    btf_key_type_id: u32,
+    btf_value_type_id: u32,
+    btf_vmlinux_value_type_id: u32,
+    map_extra: u64,
+}
+
+/// The `BPF_BTF_LOAD` member of `union bpf_attr`, whole.
+#[repr(C)]
+#[derive(Default)]
+struct BtfLoadAttr {
+    btf: u64,
+    btf_log_buf: u64,
+    btf_size: u32,
+    btf_log_size: u32,
+    btf_log_level: u32,
+    btf_log_true_size: u32,
+    btf_flags: u32,
+    btf_token_fd: u32,
+}
+
+/// The `BPF_MAP_FREEZE` member of `union bpf_attr`.
+#[repr(C)]
+struct MapFdAttr {
+    map_fd: u32,
 }
 
 /// The `BPF_OBJ_GET_INFO_BY_FD` member of `union bpf_attr`.
@@ -127,7 +186,7 @@ fn ptr_or_null(buf: &[u8]) -> u64 {
     }
 }
 
-fn fd_u32(fd: BorrowedFd<'_>) -> u32 {
+pub(crate) fn fd_u32(fd: BorrowedFd<'_>) -> u32 {
     use std::os::fd::AsRawFd as _;
     // File descriptors are non-negative, so this cast is lossless.
     fd.as_raw_fd() as u32
@@ -385,8 +444,184 @@ pub(crate) fn prog_load(prog_type: u32, insns: &[u64]) -> io::Result<OwnedFd> {
     // SAFETY: `insns` is `insn_cnt` 8-byte instructions, `license` a NUL-terminated
     // static string, and no log buffer is passed (`log_size` 0).
     let fd = unsafe { bpf(BPF_PROG_LOAD, &mut attr) }?;
-    let fd = RawFd::try_from(fd).map_err(|_| io::Error::other("bpf() returned a bad fd"))?;
-    // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor that nothing
-    // else owns.
+    owned_fd(fd)
+}
+
+/// Takes ownership of the file descriptor a successful `bpf()` command returned.
+fn owned_fd(ret: libc::c_long) -> io::Result<OwnedFd> {
+    let fd = RawFd::try_from(ret).map_err(|_| io::Error::other("bpf() returned a bad fd"))?;
+    // SAFETY: a successful BPF_PROG_LOAD, BPF_MAP_CREATE or BPF_BTF_LOAD returns a new file
+    // descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
+
+/// A kernel object name (`BPF_OBJ_NAME_LEN`): at most 15 bytes and a NUL, of the characters
+/// the kernel accepts (`[A-Za-z0-9_.]`); others become `_`.
+fn object_name(name: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    for (slot, b) in out[..15].iter_mut().zip(name.bytes()) {
+        *slot = if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' {
+            b
+        } else {
+            b'_'
+        };
+    }
+    out
+}
+
+/// A log buffer for the kernel: pointer, size (checked to fit), or none.
+fn log_parts(log: Option<&mut [u8]>) -> io::Result<(u64, u32)> {
+    match log {
+        Some(buf) if !buf.is_empty() => Ok((buf.as_mut_ptr() as u64, len_u32("log", buf.len())?)),
+        _ => Ok((0, 0)),
+    }
+}
+
+/// What [`map_create`] asks the kernel for.
+pub(crate) struct MapCreate<'a> {
+    pub(crate) map_type: u32,
+    pub(crate) key_size: u32,
+    pub(crate) value_size: u32,
+    pub(crate) max_entries: u32,
+    pub(crate) map_flags: u32,
+    pub(crate) numa_node: u32,
+    pub(crate) map_extra: u64,
+    /// The map's name (cut to what the kernel takes, see `object_name`).
+    pub(crate) name: &'a str,
+    /// The template of a map of maps.
+    pub(crate) inner_map: Option<BorrowedFd<'a>>,
+    /// The object's BTF and the key and value type ids in it.
+    pub(crate) btf: Option<(BorrowedFd<'a>, u32, u32)>,
+}
+
+/// `BPF_MAP_CREATE`.
+pub(crate) fn map_create(map: &MapCreate<'_>) -> io::Result<OwnedFd> {
+    let (btf_fd, btf_key_type_id, btf_value_type_id) = map
+        .btf
+        .map_or((0, 0, 0), |(fd, key, value)| (fd_u32(fd), key, value));
+    let mut attr = MapCreateAttr {
+        map_type: map.map_type,
+        key_size: map.key_size,
+        value_size: map.value_size,
+        max_entries: map.max_entries,
+        map_flags: map.map_flags,
+        inner_map_fd: map.inner_map.map_or(0, fd_u32),
+        numa_node: map.numa_node,
+        map_name: object_name(map.name),
+        btf_fd,
+        btf_key_type_id,
+        btf_value_type_id,
+        map_extra: map.map_extra,
+        ..MapCreateAttr::default()
+    };
+    // SAFETY: BPF_MAP_CREATE takes no pointers; the fds are borrowed for the call.
+    let fd = unsafe { bpf(BPF_MAP_CREATE, &mut attr) }?;
+    owned_fd(fd)
+}
+
+/// `BPF_MAP_FREEZE`: the map becomes read-only for `bpf(2)` (programs keep their access).
+pub(crate) fn map_freeze(map: BorrowedFd<'_>) -> io::Result<()> {
+    let mut attr = MapFdAttr {
+        map_fd: fd_u32(map),
+    };
+    // SAFETY: BPF_MAP_FREEZE takes only the (borrowed) map fd.
+    unsafe { bpf(BPF_MAP_FREEZE, &mut attr) }.map(drop)
+}
+
+/// `BPF_BTF_LOAD` of raw BTF `data`; with `log`, the kernel's BTF verifier writes its
+/// messages there (NUL-terminated).
+pub(crate) fn btf_load(data: &[u8], log: Option<&mut [u8]>) -> io::Result<OwnedFd> {
+    let (btf_log_buf, btf_log_size) = log_parts(log)?;
+    let mut attr = BtfLoadAttr {
+        btf: data.as_ptr() as u64,
+        btf_size: len_u32("BTF", data.len())?,
+        btf_log_buf,
+        btf_log_size,
+        btf_log_level: u32::from(btf_log_size > 0),
+        ..BtfLoadAttr::default()
+    };
+    // SAFETY: `btf` points to `btf_size` readable bytes, the log buffer (if any) to
+    // `btf_log_size` writable bytes, both borrowed for the whole call.
+    let fd = unsafe { bpf(BPF_BTF_LOAD, &mut attr) }?;
+    owned_fd(fd)
+}
+
+/// What [`prog_load_with`] asks the kernel to load.
+pub(crate) struct ProgLoad<'a> {
+    pub(crate) prog_type: u32,
+    pub(crate) expected_attach_type: u32,
+    /// The instructions, 8 bytes each, in the kernel's `struct bpf_insn` layout.
+    pub(crate) insns: &'a [u8],
+    pub(crate) license: &'a std::ffi::CStr,
+    pub(crate) kern_version: u32,
+    pub(crate) prog_flags: u32,
+    /// The program's name (cut to what the kernel takes, see `object_name`).
+    pub(crate) name: &'a str,
+    /// The object's BTF and `struct bpf_func_info` records (8 bytes each) into it.
+    pub(crate) func_info: Option<(BorrowedFd<'a>, &'a [u8])>,
+}
+
+/// Size of one `struct bpf_func_info` record (`insn_off`, `type_id`).
+pub(crate) const FUNC_INFO_SIZE: usize = 8;
+
+/// `BPF_PROG_LOAD`; with `log`, at `log_level` 1, the verifier writes its log there
+/// (NUL-terminated).
+pub(crate) fn prog_load_with(prog: &ProgLoad<'_>, log: Option<&mut [u8]>) -> io::Result<OwnedFd> {
+    if !prog.insns.len().is_multiple_of(8) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "instructions are not a whole number of 8-byte slots",
+        ));
+    }
+    if prog
+        .func_info
+        .is_some_and(|(_, info)| !info.len().is_multiple_of(FUNC_INFO_SIZE))
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "func info is not a whole number of records",
+        ));
+    }
+    let (log_buf, log_size) = log_parts(log)?;
+    let (prog_btf_fd, func_info, func_info_cnt) = match prog.func_info {
+        Some((btf, info)) => (
+            fd_u32(btf),
+            ptr_or_null(info),
+            len_u32("func info", info.len() / FUNC_INFO_SIZE)?,
+        ),
+        None => (0, 0, 0),
+    };
+    let mut attr = ProgLoadAttr {
+        prog_type: prog.prog_type,
+        insn_cnt: len_u32("program", prog.insns.len() / 8)?,
+        insns: prog.insns.as_ptr() as u64,
+        license: prog.license.as_ptr() as u64,
+        log_level: u32::from(log_size > 0),
+        log_size,
+        log_buf,
+        kern_version: prog.kern_version,
+        prog_flags: prog.prog_flags,
+        prog_name: object_name(prog.name),
+        expected_attach_type: prog.expected_attach_type,
+        prog_btf_fd,
+        func_info_rec_size: if func_info_cnt > 0 {
+            FUNC_INFO_SIZE as u32
+        } else {
+            0
+        },
+        func_info,
+        func_info_cnt,
+        ..ProgLoadAttr::default()
+    };
+    // SAFETY: `insns` points to `insn_cnt` 8-byte slots, `license` to a NUL-terminated
+    // string, `func_info` to `func_info_cnt` records of `func_info_rec_size` bytes, the log
+    // buffer (if any) to `log_size` writable bytes; all borrowed for the whole call.
+    let fd = unsafe { bpf(BPF_PROG_LOAD, &mut attr) }?;
+    owned_fd(fd)
+}
+
+// No implicit padding: every byte handed to the kernel is a field (see the module docs).
+const _: () = assert!(std::mem::size_of::<ProgLoadAttr>() == 144);
+const _: () = assert!(std::mem::size_of::<MapCreateAttr>() == 72);
+const _: () = assert!(std::mem::size_of::<BtfLoadAttr>() == 40);
+const _: () = assert!(std::mem::size_of::<TestRunAttr>() == 80);

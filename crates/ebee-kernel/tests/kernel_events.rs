@@ -1,10 +1,12 @@
 //! Loads `progs/events.bpf.c`: ring buffer, perf event array, queue, per-CPU array
-//! and a `.data` global, read back through the crate's API.
+//! and a `.data` global, read back through the crate's API, with each loader.
 
 mod common;
 
 use ebee_kernel::consts::{BPF_MAP_TYPE_PERCPU_ARRAY, BPF_MAP_TYPE_QUEUE, BPF_MAP_TYPE_RINGBUF};
-use ebee_kernel::{num_possible_cpus, Error, KernelObject, LoadOptions, PerfRecord, TestRun};
+use ebee_kernel::{
+    num_possible_cpus, Error, KernelObject, LoadOptions, Loader, PerfRecord, TestRun,
+};
 
 #[test]
 fn ringbuf_perf_queue_percpu() {
@@ -12,7 +14,14 @@ fn ringbuf_perf_queue_percpu() {
     if common::skip_without_bpf() {
         return;
     }
-    let mut obj = KernelObject::load(&elf, &LoadOptions::default()).expect("load events.bpf.o");
+    for loader in Loader::ALL {
+        ringbuf_perf_queue_percpu_with(loader, &elf);
+    }
+}
+
+fn ringbuf_perf_queue_percpu_with(loader: Loader, elf: &[u8]) {
+    let mut obj = KernelObject::load_with(loader, elf, &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{loader}: load events.bpf.o: {e}"));
     assert_eq!(obj.map_info("ring").unwrap().map_type, BPF_MAP_TYPE_RINGBUF);
     assert_eq!(obj.map_info("queue").unwrap().map_type, BPF_MAP_TYPE_QUEUE);
     assert_eq!(

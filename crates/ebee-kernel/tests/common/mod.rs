@@ -16,13 +16,21 @@ pub fn compile(name: &str) -> Vec<u8> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/progs")
         .join(format!("{name}.bpf.c"));
+    compile_file(&src, "v3")
+}
+
+/// Compiles the C file `src` (for example one of another crate's test programs) with
+/// `-mcpu=<mcpu>`, as [`compile`] does.
+pub fn compile_file(src: &Path, mcpu: &str) -> Vec<u8> {
+    let name = src.file_stem().and_then(|s| s.to_str()).unwrap_or("prog");
     let dir = tempfile::tempdir().expect("create a temporary directory");
-    let out: PathBuf = dir.path().join(format!("{name}.bpf.o"));
+    let out: PathBuf = dir.path().join(format!("{name}.o"));
     let result = Command::new(CLANG)
-        .args(["-O2", "-g", "-target", "bpf", "-mcpu=v3"])
+        .args(["-O2", "-g", "-target", "bpf"])
+        .arg(format!("-mcpu={mcpu}"))
         .arg("-I/usr/include/x86_64-linux-gnu")
         .arg("-c")
-        .arg(&src)
+        .arg(src)
         .arg("-o")
         .arg(&out)
         .output();
