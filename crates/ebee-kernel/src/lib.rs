@@ -42,6 +42,9 @@
 //!   program sections renamed to `classifier...` in the section-name table and in
 //!   `.BTF.ext` (which names sections through the `.BTF` string table), by appending
 //!   the new tables at the end of the file; nothing else moves.
+//! * **Program types aya cannot load** (lwt_*, syscall, the unix sock_addr hooks) load
+//!   from raw instructions with [`RawProgram`] (`BPF_PROG_LOAD` with the program and
+//!   expected attach type, no maps).
 //! * **Maps are never pinned.** Maps declared with `LIBBPF_PIN_BY_NAME` (libxdp's
 //!   are) would be pinned as `/sys/fs/bpf/<name>` and reused by the next load, and
 //!   loading would fail where no bpffs is mounted. The private copy of the object has
@@ -62,6 +65,8 @@ mod error;
 mod events;
 mod maps;
 mod object;
+mod prog_load;
+mod raw;
 mod sys;
 mod trace;
 mod unpin;
@@ -71,6 +76,7 @@ pub use error::{Error, Result};
 pub use events::PerfRecord;
 pub use maps::MapInfo;
 pub use object::{KernelObject, LoadOptions, ProgramInfo, TestRun, TestRunResult};
+pub use raw::RawProgram;
 pub use trace::TraceCapture;
 
 /// The number of possible CPUs (from `/sys/devices/system/cpu/possible`): the
@@ -115,7 +121,7 @@ pub fn availability() -> Result<(), String> {
         Some(libc::ENOSYS) => " (this kernel or sandbox has no bpf() syscall)",
         _ => "",
     };
-    let prog = sys::prog_load(consts::BPF_PROG_TYPE_XDP, &[MOV_R0_XDP_PASS, EXIT])
+    let prog = prog_load::prog_load(consts::BPF_PROG_TYPE_XDP, &[MOV_R0_XDP_PASS, EXIT])
         .map_err(|e| format!("bpf(BPF_PROG_LOAD) failed: {e}{}", hint(&e)))?;
     let packet = [0u8; 64];
     let input = sys::RawTestRunIn {

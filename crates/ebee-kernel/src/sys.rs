@@ -14,14 +14,14 @@
 //! non-zero bytes past the last field a command uses.
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 // `enum bpf_cmd` values.
 const BPF_MAP_LOOKUP_ELEM: libc::c_long = 1;
 const BPF_MAP_UPDATE_ELEM: libc::c_long = 2;
 const BPF_MAP_DELETE_ELEM: libc::c_long = 3;
 const BPF_MAP_GET_NEXT_KEY: libc::c_long = 4;
-const BPF_PROG_LOAD: libc::c_long = 5;
+pub(crate) const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_TEST_RUN: libc::c_long = 10;
 const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
 const BPF_MAP_LOOKUP_AND_DELETE_ELEM: libc::c_long = 21;
@@ -73,22 +73,6 @@ struct TestRunAttr {
     _pad: u32,
 }
 
-/// The `BPF_PROG_LOAD` member of `union bpf_attr`, up to `prog_name`.
-#[repr(C)]
-#[derive(Default)]
-struct ProgLoadAttr {
-    prog_type: u32,
-    insn_cnt: u32,
-    insns: u64,
-    license: u64,
-    log_level: u32,
-    log_size: u32,
-    log_buf: u64,
-    kern_version: u32,
-    prog_flags: u32,
-    prog_name: [u8; 16],
-}
-
 /// The `BPF_OBJ_GET_INFO_BY_FD` member of `union bpf_attr`.
 #[repr(C)]
 #[derive(Default)]
@@ -106,7 +90,7 @@ struct InfoAttr {
 /// member, matching `cmd`, and every pointer in it must be null or point to a buffer
 /// that stays live for the call and is at least as long as what the kernel reads or
 /// writes through it for `cmd`.
-unsafe fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> io::Result<libc::c_long> {
+pub(crate) unsafe fn bpf<T>(cmd: libc::c_long, attr: &mut T) -> io::Result<libc::c_long> {
     let size = std::mem::size_of::<T>();
     // SAFETY: `attr` is a live, exclusively borrowed `#[repr(C)]` attribute struct of
     // exactly `size` bytes; the pointers inside it are valid per this function's
@@ -260,7 +244,8 @@ pub(crate) struct RawTestRunOut {
 /// Inputs of [`prog_test_run`]; sizes are the slice lengths (checked to fit in `u32`).
 pub(crate) struct RawTestRunIn<'a> {
     pub(crate) data_in: &'a [u8],
-    pub(crate) ctx_in: Option<&'a [u8]>,
+    /// Mutable: syscall programs' test runs write the context back into it.
+    pub(crate) ctx_in: Option<&'a mut [u8]>,
     pub(crate) data_out: &'a mut [u8],
     pub(crate) ctx_out: &'a mut [u8],
     pub(crate) repeat: u32,
@@ -268,7 +253,7 @@ pub(crate) struct RawTestRunIn<'a> {
     pub(crate) cpu: u32,
 }
 
-fn len_u32(what: &str, len: usize) -> io::Result<u32> {
+pub(crate) fn len_u32(what: &str, len: usize) -> io::Result<u32> {
     u32::try_from(len).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -293,7 +278,7 @@ pub(crate) fn prog_test_run(
         Ok::<_, io::Error>((
             len_u32("data_in", input.data_in.len())?,
             len_u32("data_out", input.data_out.len())?,
-            len_u32("ctx_in", input.ctx_in.map_or(0, <[u8]>::len))?,
+            len_u32("ctx_in", input.ctx_in.as_ref().map_or(0, |c| c.len()))?,
             len_u32("ctx_out", input.ctx_out.len())?,
         ))
     })();
@@ -308,15 +293,16 @@ pub(crate) fn prog_test_run(
         repeat: input.repeat,
         ctx_size_in,
         ctx_size_out,
-        ctx_in: input.ctx_in.map_or(0, ptr_or_null),
+        ctx_in: input.ctx_in.as_ref().map_or(0, |c| ptr_or_null(c)),
         ctx_out: ptr_or_null(input.ctx_out),
         flags: input.flags,
         cpu: input.cpu,
         ..TestRunAttr::default()
     };
     // SAFETY: each pointer comes from a slice whose length is the size passed with
-    // it (the kernel never reads or writes more than that for test runs), and all
-    // slices are borrowed for the whole call.
+    // it (the kernel never reads or writes more than that for test runs, and writes
+    // only to the output slices and the exclusively borrowed `ctx_in`), and all slices
+    // are borrowed for the whole call.
     let result = unsafe { bpf(BPF_PROG_TEST_RUN, &mut attr) };
     let out = RawTestRunOut {
         retval: attr.retval,
@@ -370,23 +356,4 @@ fn map_info(map: BorrowedFd<'_>) -> io::Result<RawMapInfo> {
     // kernel writes at most `info_len` bytes.
     unsafe { bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr) }?;
     Ok(info)
-}
-
-/// Loads a program from raw instructions with `BPF_PROG_LOAD` (no verifier log).
-pub(crate) fn prog_load(prog_type: u32, insns: &[u64]) -> io::Result<OwnedFd> {
-    static LICENSE: &[u8] = b"GPL\0";
-    let mut attr = ProgLoadAttr {
-        prog_type,
-        insn_cnt: len_u32("program", insns.len())?,
-        insns: insns.as_ptr() as u64,
-        license: LICENSE.as_ptr() as u64,
-        ..ProgLoadAttr::default()
-    };
-    // SAFETY: `insns` is `insn_cnt` 8-byte instructions, `license` a NUL-terminated
-    // static string, and no log buffer is passed (`log_size` 0).
-    let fd = unsafe { bpf(BPF_PROG_LOAD, &mut attr) }?;
-    let fd = RawFd::try_from(fd).map_err(|_| io::Error::other("bpf() returned a bad fd"))?;
-    // SAFETY: a successful BPF_PROG_LOAD returns a new file descriptor that nothing
-    // else owns.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
