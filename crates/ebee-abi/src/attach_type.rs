@@ -1,6 +1,6 @@
 //! Attach types: the kernel's `enum bpf_attach_type` (what `expected_attach_type` and
-//! `BPF_PROG_ATTACH` take), one constant per value of Linux 6.1's header, and libbpf's name
-//! of each.
+//! `BPF_PROG_ATTACH` take), one constant per value of Linux 6.1's header and the later ones up to
+//! Linux 6.12 (each marked with the version that added it), and libbpf's name of each.
 //!
 //! ```
 //! use ebee_abi::attach_type::{attach_type_name, BPF_XDP};
@@ -100,6 +100,32 @@ kernel_enum! {
     BPF_TRACE_KPROBE_MULTI = 42, "trace_kprobe_multi";
     /// `BPF_LSM_CGROUP`.
     BPF_LSM_CGROUP = 43, "lsm_cgroup";
+    /// `BPF_STRUCT_OPS` (Linux 6.4).
+    BPF_STRUCT_OPS = 44, "struct_ops";
+    /// `BPF_NETFILTER` (Linux 6.4).
+    BPF_NETFILTER = 45, "netfilter";
+    /// `BPF_TCX_INGRESS` (Linux 6.6).
+    BPF_TCX_INGRESS = 46, "tcx_ingress";
+    /// `BPF_TCX_EGRESS` (Linux 6.6).
+    BPF_TCX_EGRESS = 47, "tcx_egress";
+    /// `BPF_TRACE_UPROBE_MULTI` (Linux 6.6).
+    BPF_TRACE_UPROBE_MULTI = 48, "trace_uprobe_multi";
+    /// `BPF_CGROUP_UNIX_CONNECT` (Linux 6.7).
+    BPF_CGROUP_UNIX_CONNECT = 49, "cgroup_unix_connect";
+    /// `BPF_CGROUP_UNIX_SENDMSG` (Linux 6.7).
+    BPF_CGROUP_UNIX_SENDMSG = 50, "cgroup_unix_sendmsg";
+    /// `BPF_CGROUP_UNIX_RECVMSG` (Linux 6.7).
+    BPF_CGROUP_UNIX_RECVMSG = 51, "cgroup_unix_recvmsg";
+    /// `BPF_CGROUP_UNIX_GETPEERNAME` (Linux 6.7).
+    BPF_CGROUP_UNIX_GETPEERNAME = 52, "cgroup_unix_getpeername";
+    /// `BPF_CGROUP_UNIX_GETSOCKNAME` (Linux 6.7).
+    BPF_CGROUP_UNIX_GETSOCKNAME = 53, "cgroup_unix_getsockname";
+    /// `BPF_NETKIT_PRIMARY` (Linux 6.7).
+    BPF_NETKIT_PRIMARY = 54, "netkit_primary";
+    /// `BPF_NETKIT_PEER` (Linux 6.7).
+    BPF_NETKIT_PEER = 55, "netkit_peer";
+    /// `BPF_TRACE_KPROBE_SESSION` (Linux 6.10).
+    BPF_TRACE_KPROBE_SESSION = 56, "trace_kprobe_session";
 }
 
 /// libbpf's name of attach type `id` (`"cgroup_inet_ingress"`), if the kernel has it.

@@ -16,6 +16,7 @@
 //! | [`pseudo`] | the `src` kinds of pseudo `lddw` and `call` instructions (`BPF_PSEUDO_*`) |
 //! | [`helper_names`] | `__BPF_FUNC_MAPPER`: every helper id and its name |
 //! | [`xdp_action`] | `enum xdp_action` (`XDP_PASS` …) |
+//! | [`ret_code`] | `enum bpf_ret_code` (lwt, flow dissector) and `enum sk_action` (`SK_PASS` …) |
 //! | [`tc_act`] | `TC_ACT_*` of `linux/pkt_cls.h` |
 //! | [`skf`] | `SKF_NET_OFF`, `SKF_LL_OFF` of `linux/filter.h`: legacy packet load offsets |
 //! | [`errno`] | Linux error numbers as [`Errno`], independent of the host's libc |
@@ -59,6 +60,7 @@ pub mod helper_names;
 pub mod map_type;
 pub mod prog_type;
 pub mod pseudo;
+pub mod ret_code;
 pub mod skf;
 pub mod tc_act;
 pub mod xdp_action;

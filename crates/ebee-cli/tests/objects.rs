@@ -199,3 +199,72 @@ fn run_applies_the_budget_to_objects() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("retval 2"), "{stdout}");
 }
+
+/// `ebee run OBJ --program NAME --ctx-in FILE` on program types without a packet: a syscall
+/// program's buffer and a sock_addr program's context come back through `--ctx-out`; a
+/// packet for them is refused.
+#[test]
+fn run_takes_the_context_of_types_without_a_packet() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let object = dir.join("program_types_raw.bpf.o");
+    let status = Command::new("clang-19")
+        .args(["-O2", "-g", "-target", "bpf", "-mcpu=v3"])
+        .arg("-I/usr/include/x86_64-linux-gnu")
+        .arg("-c")
+        .arg(repo().join("crates/ebee/tests/bpf/program_types_raw.bpf.c"))
+        .arg("-o")
+        .arg(&object)
+        .status()
+        .expect("clang-19 runs");
+    assert!(status.success(), "clang-19 failed");
+    let object = object.to_str().unwrap();
+    let (ctx_in, ctx_out) = (dir.join("sys_ctx.bin"), dir.join("sys_ctx_out.bin"));
+    let buffer: Vec<u8> = (0..48u8).collect();
+    std::fs::write(&ctx_in, &buffer).unwrap();
+    let args = |program: &'static str| {
+        [
+            "run",
+            object,
+            "--program",
+            program,
+            "--ctx-in",
+            ctx_in.to_str().unwrap(),
+            "--ctx-out",
+            ctx_out.to_str().unwrap(),
+            "--json",
+        ]
+    };
+    let (ok, stdout, stderr) = ebee(&args("sys"));
+    assert!(ok, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let word = u32::from_le_bytes(buffer[28..32].try_into().unwrap());
+    assert_eq!(json["retval"], u64::from(word ^ 0x55));
+    let out = std::fs::read(&ctx_out).unwrap();
+    assert_eq!((out.len(), out[47], out[46]), (48, 0x5a, buffer[24] + 1));
+
+    let mut addr = vec![0u8; 72];
+    addr[24] = 0x10; // user_port
+    std::fs::write(&ctx_in, &addr).unwrap();
+    let (ok, stdout, stderr) = ebee(&args("connect_unix"));
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("\"retval\":1") || stdout.contains("\"retval\": 1"),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read(&ctx_out).unwrap()[24], 0x10);
+
+    let data = dir.join("sys_data.bin");
+    std::fs::write(&data, [0u8; 64]).unwrap();
+    let (ok, _, stderr) = ebee(&[
+        "run",
+        object,
+        "--program",
+        "sys",
+        "--data-in",
+        data.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && stderr.contains("a syscall program has no packet"),
+        "{stderr}"
+    );
+}

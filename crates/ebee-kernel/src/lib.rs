@@ -89,6 +89,7 @@ mod kernel_btf;
 mod maps;
 mod object;
 mod parsed;
+mod raw;
 mod sys;
 mod trace;
 mod unpin;
@@ -98,6 +99,7 @@ pub use error::{Error, Result};
 pub use events::PerfRecord;
 pub use maps::MapInfo;
 pub use object::{KernelObject, LoadOptions, Loader, ProgramInfo, TestRun, TestRunResult};
+pub use raw::RawProgram;
 pub use trace::TraceCapture;
 
 /// The number of possible CPUs (from `/sys/devices/system/cpu/possible`): the

@@ -114,7 +114,8 @@ pub struct TestRun<'a> {
     /// The context in: `struct xdp_md` for XDP, `struct __sk_buff` for TC/socket
     /// programs; `None` lets the kernel build a default one.
     pub ctx_in: Option<&'a [u8]>,
-    /// How many times the kernel runs the program (0 means 1).
+    /// How many times the kernel runs the program (0 means 1; raw tracepoint and syscall
+    /// test runs refuse anything but 0).
     pub repeat: u32,
     /// Size of the buffer for the packet out; 0 asks for no packet out.
     pub data_size_out: usize,
@@ -150,7 +151,13 @@ impl Default for TestRun<'_> {
 /// # Example
 ///
 /// ```
-/// let r = ebee_kernel::TestRunResult { retval: 2, duration_ns: 10, data_out: vec![], ctx_out: vec![] };
+/// let r = ebee_kernel::TestRunResult {
+///     retval: 2,
+///     duration_ns: 10,
+///     data_out: vec![],
+///     ctx_out: vec![],
+///     ctx_in_after: vec![],
+/// };
 /// assert_eq!(r.retval, 2); // XDP_PASS
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +170,9 @@ pub struct TestRunResult {
     pub data_out: Vec<u8>,
     /// The context after the run (at most `ctx_size_out` bytes).
     pub ctx_out: Vec<u8>,
+    /// The `ctx_in` buffer after the run: syscall programs' test runs write the context back
+    /// there (they take no `ctx_out`); for other types it is `ctx_in` unchanged.
+    pub ctx_in_after: Vec<u8>,
 }
 
 /// A kernel-side map: an owned duplicate of its fd, bound to its kernel-reported shape.
@@ -416,47 +426,6 @@ impl KernelObject {
     pub fn test_run(&self, program: &str, run: &TestRun<'_>) -> Result<TestRunResult> {
         let fd = self.program_fd(program)?;
 
-        let mut data_out = zeroed("data_size_out", run.data_size_out)?;
-        let mut ctx_out = zeroed("ctx_size_out", run.ctx_size_out)?;
-        let input = sys::RawTestRunIn {
-            data_in: run.data_in,
-            ctx_in: run.ctx_in,
-            data_out: &mut data_out,
-            ctx_out: &mut ctx_out,
-            repeat: run.repeat,
-            flags: run.flags,
-            cpu: run.cpu,
-        };
-        match sys::prog_test_run(fd.as_fd(), input) {
-            Ok(out) => {
-                data_out.truncate(out.data_size_out as usize);
-                ctx_out.truncate(out.ctx_size_out as usize);
-                Ok(TestRunResult {
-                    retval: out.retval,
-                    duration_ns: out.duration,
-                    data_out,
-                    ctx_out,
-                })
-            }
-            Err((e, out)) if e.raw_os_error() == Some(libc::ENOSPC) => Err(Error::OutputTooSmall {
-                data_size_out: out.data_size_out,
-                ctx_size_out: out.ctx_size_out,
-            }),
-            Err((e, _)) => Err(Error::syscall("BPF_PROG_TEST_RUN", e)),
-        }
+        crate::raw::run_program(fd.as_fd(), run)
     }
-}
-/// A zeroed output buffer; sizes the kernel cannot take, or memory that cannot be
-/// had, are errors rather than panics.
-fn zeroed(what: &str, len: usize) -> Result<Vec<u8>> {
-    if u32::try_from(len).is_err() {
-        return Err(Error::InvalidArgument(format!(
-            "{what} {len} does not fit the kernel's 32-bit size field"
-        )));
-    }
-    let mut buf = Vec::new();
-    buf.try_reserve_exact(len)
-        .map_err(|e| Error::InvalidArgument(format!("{what} {len}: {e}")))?;
-    buf.resize(len, 0);
-    Ok(buf)
 }

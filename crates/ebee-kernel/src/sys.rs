@@ -319,7 +319,8 @@ pub(crate) struct RawTestRunOut {
 /// Inputs of [`prog_test_run`]; sizes are the slice lengths (checked to fit in `u32`).
 pub(crate) struct RawTestRunIn<'a> {
     pub(crate) data_in: &'a [u8],
-    pub(crate) ctx_in: Option<&'a [u8]>,
+    /// Mutable: syscall programs' test runs write the context back into it.
+    pub(crate) ctx_in: Option<&'a mut [u8]>,
     pub(crate) data_out: &'a mut [u8],
     pub(crate) ctx_out: &'a mut [u8],
     pub(crate) repeat: u32,
@@ -352,7 +353,7 @@ pub(crate) fn prog_test_run(
         Ok::<_, io::Error>((
             len_u32("data_in", input.data_in.len())?,
             len_u32("data_out", input.data_out.len())?,
-            len_u32("ctx_in", input.ctx_in.map_or(0, <[u8]>::len))?,
+            len_u32("ctx_in", input.ctx_in.as_ref().map_or(0, |c| c.len()))?,
             len_u32("ctx_out", input.ctx_out.len())?,
         ))
     })();
@@ -367,7 +368,7 @@ pub(crate) fn prog_test_run(
         repeat: input.repeat,
         ctx_size_in,
         ctx_size_out,
-        ctx_in: input.ctx_in.map_or(0, ptr_or_null),
+        ctx_in: input.ctx_in.as_ref().map_or(0, |c| ptr_or_null(c)),
         ctx_out: ptr_or_null(input.ctx_out),
         flags: input.flags,
         cpu: input.cpu,

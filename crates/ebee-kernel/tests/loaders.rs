@@ -279,6 +279,11 @@ const NOT_LOADED_BY_BOTH: &[(&str, Expected)] = &[
         "ebee-object/tests/bpf/linking.bpf.c",
         Expected::OnlyEbeeObject,
     ),
+    // lwt_*, syscall and the unix sock_addr hooks, which aya 0.14 cannot load.
+    (
+        "ebee/tests/bpf/program_types_raw.bpf.c",
+        Expected::OnlyEbeeObject,
+    ),
     // Written to be refused by the verifier.
     (
         "ebee-kernel/tests/progs/reject.bpf.c",

@@ -115,6 +115,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod attach;
 mod btf;
 mod btf_maps;
 mod co_re;
@@ -129,6 +130,7 @@ mod programs;
 mod relocations;
 mod spec;
 
+pub use attach::expected_attach_type;
 pub use btf::{Btf, BtfEnumValue, BtfKind, BtfMember, BtfParam, BtfType, BtfVarSecInfo};
 pub use elf_object::{CodeSection, CodeSymbol, ElfObject};
 pub use error::ObjectError;

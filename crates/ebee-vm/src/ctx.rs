@@ -41,12 +41,13 @@ impl ContextLayout for ebee_spec::program_type::ProgramTypeSpec {
     }
 }
 
-/// Rewrites the context access in `slot` (found by the data-flow analysis) to the host layout.
+/// Rewrites the context access in `slot` (found by the data-flow analysis) to the host layout;
+/// returns the end of the UAPI bytes it accesses (offset + size).
 pub(crate) fn rewrite(
     layout: &dyn ContextLayout,
     pc: usize,
     slot: &mut Slot,
-) -> Result<(), VmError> {
+) -> Result<usize, VmError> {
     let bad = |reason: String| VmError::BadContextAccess { pc, reason };
     let (size, write, store_operand) = match slot.op.def().sem {
         Semantics::Load {
@@ -69,5 +70,5 @@ pub(crate) fn rewrite(
     slot.op =
         op.ok_or_else(|| bad(format!("host field size {} is not 1, 2, 4 or 8", host.size)))?;
     slot.off = host.offset;
-    Ok(())
+    Ok((access.offset.max(0) as usize) + size as usize)
 }

@@ -185,9 +185,11 @@ impl Vm {
             // `lddw` fills two slots; validation guarantees nothing jumps to the second.
             code.extend(std::iter::repeat_n(slot, insn.slots()));
         }
+        let mut max_ctx_offset = 0;
         if let Some(layout) = context {
             for &pc in &facts.ctx_accesses {
-                crate::ctx::rewrite(layout, pc, &mut code[pc])?;
+                let end = crate::ctx::rewrite(layout, pc, &mut code[pc])?;
+                max_ctx_offset = max_ctx_offset.max(end);
             }
         }
         function_entries.sort_unstable();
@@ -199,6 +201,7 @@ impl Vm {
             registry: self.helpers.clone(),
             budget: self.budget,
             legacy_packet_load: self.legacy_packet_load,
+            max_ctx_offset,
         })
     }
 }
@@ -220,6 +223,9 @@ pub struct Program {
     pub(crate) budget: u64,
     /// Where `ldabs*`/`ldind*` find the packet; `None` only in programs without them.
     pub(crate) legacy_packet_load: Option<LegacyPacketLoadFn>,
+    /// One past the furthest context byte (in the context's UAPI layout) the program
+    /// accesses; 0 without a context layout.
+    max_ctx_offset: usize,
 }
 
 impl Program {
@@ -231,6 +237,13 @@ impl Program {
     /// Always false: a loaded program has at least one instruction.
     pub fn is_empty(&self) -> bool {
         self.code.is_empty()
+    }
+
+    /// One past the furthest byte of its context the program accesses, in the context's UAPI
+    /// layout (the kernel's `max_ctx_offset`: a raw tracepoint or syscall test run with a
+    /// shorter context is refused). 0 for programs loaded without a context layout.
+    pub fn max_ctx_offset(&self) -> usize {
+        self.max_ctx_offset
     }
 
     /// The instruction budget of one run.

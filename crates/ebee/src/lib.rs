@@ -42,6 +42,7 @@
 //! | [`trace_sink`] | where `bpf_trace_printk` output goes |
 #![warn(missing_docs)]
 
+mod context;
 mod engine;
 mod error;
 pub mod helpers;

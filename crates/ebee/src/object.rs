@@ -10,7 +10,7 @@ use crate::program_type::{self, ProgramTypeSpec};
 use crate::runtime::{map_address, Runtime};
 use ebee_isa::{Instruction, Op, Semantics};
 use ebee_maps::{Map, MapType};
-use ebee_object::{DataSection, MapOrigin, ObjectSpec, ProgramKind, SlotTarget};
+use ebee_object::{DataSection, MapOrigin, ObjectSpec, SlotTarget};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -45,7 +45,7 @@ impl ObjectBuilder {
         let linked = spec.link(None)?;
         let mut programs = Vec::new();
         for program in linked {
-            let type_spec = type_spec(&program.kind);
+            let type_spec = type_spec(&program);
             let mut instructions = program.instructions.clone().into_instructions();
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
             engine.bind_kfuncs(&mut instructions, &program);
@@ -137,15 +137,13 @@ fn next_program_id() -> u32 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// The spec of a program kind; `None` runs the program with a generic context of host bytes.
-fn type_spec(kind: &ProgramKind) -> Option<&'static ProgramTypeSpec> {
-    match kind {
-        ProgramKind::Xdp => Some(&program_type::XDP),
-        ProgramKind::SchedCls => Some(&program_type::TC_CLS),
-        ProgramKind::SchedAct => Some(&program_type::TC_ACT),
-        ProgramKind::SocketFilter => Some(&program_type::SOCKET_FILTER),
-        _ => None,
-    }
+/// The spec of a program: its kind's program type with the expected attach type its section
+/// gives (sock_addr, cgroup_skb and cgroup/sock rules depend on it). `None` (types without a
+/// spec) runs the program with a generic context of host bytes.
+fn type_spec(program: &ebee_object::LinkedProgram) -> Option<&'static ProgramTypeSpec> {
+    let prog_type = program.kind.prog_type()?;
+    let attach_type = ebee_object::expected_attach_type(&program.section);
+    program_type::spec_for(prog_type, attach_type)
 }
 
 fn create_maps(spec: &ObjectSpec, ncpus: usize) -> Result<Vec<Arc<Map>>, Error> {

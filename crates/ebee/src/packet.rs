@@ -1,5 +1,6 @@
-//! Packets for the program types that have them (XDP, socket filter, TC): the buffer with
-//! headroom and tailroom, the host context pointing into it, and what packet helpers change.
+//! Packets for the program types that have them (XDP, the skb types, the flow dissector): the
+//! buffer with headroom and tailroom, the host context pointing into it, and what packet
+//! helpers change.
 //!
 //! Test runs follow `bpf_prog_test_run_xdp` / `bpf_prog_test_run_skb` of Linux 6.18, checked
 //! against the kernel by `tests/packet_helpers.rs`:
@@ -12,8 +13,11 @@
 //!   `ingress_ifindex` reads 1 when the context leaves it 0, other devices are refused.
 //! - skb: `eth_type_trans` against the loopback device (`pkt_type`: all-zero destination
 //!   host, group bit multicast, else other host; `protocol` with the 802.3/802.2 fallbacks);
-//!   IPv4 and IPv6 packets too short for their header are refused; socket filters see the
-//!   packet from the network header and get the Ethernet header back zeroed in `data_out`.
+//!   IPv4 and IPv6 packets too short for their header are refused; every type but TC sees
+//!   the packet from the network header and gets the Ethernet header back zeroed in
+//!   `data_out`. The socket fields cgroup_skb and sk_skb programs read (`family`, the
+//!   addresses, the ports) are those of the test run's socket (`skb_socket.rs`).
+//! - flow dissector: `flow.rs`.
 
 use std::cell::Cell;
 
@@ -56,6 +60,9 @@ use crate::program_type::{pointer_slot, PacketContext, ProgramTypeSpec};
 use ebee_vm::Memory;
 
 mod access;
+mod flow;
+mod skb_socket;
+mod xdp;
 pub(crate) use access::{PacketPlace, Pointers};
 
 /// `XDP_PACKET_HEADROOM`.
@@ -91,6 +98,8 @@ pub(crate) struct PacketRun {
     /// header and zeroes it in the output).
     pulled: usize,
     redirect: Option<Redirect>,
+    /// The flow dissector's `struct bpf_flow_keys` (empty for other types).
+    flow_keys: Vec<u8>,
 }
 
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
@@ -124,6 +133,7 @@ impl PacketRun {
             ctx_in: Vec::new(),
             pulled: 0,
             redirect: None,
+            flow_keys: Vec::new(),
         }
     }
 
@@ -136,6 +146,12 @@ impl PacketRun {
                 "packet of {} bytes is shorter than an Ethernet header",
                 data_in.len()
             ));
+        }
+        self.ctx.clear();
+        self.ctx.resize(spec.host_ctx_size().div_ceil(8), 0);
+        self.redirect = None;
+        if spec.packet == PacketContext::FlowDissector {
+            return self.init_flow_dissector(data_in, ctx_in);
         }
         let ctx_size = spec.ctx_size as usize;
         let ctx_given = ctx_in.is_some();
@@ -151,15 +167,15 @@ impl PacketRun {
             self.ctx_in.extend_from_slice(&c[..c.len().min(ctx_size)]);
         }
         self.ctx_in.resize(ctx_size, 0);
-        self.ctx.clear();
-        self.ctx.resize(spec.host_ctx_size().div_ceil(8), 0);
         self.pulled = 0;
-        self.redirect = None;
         self.refuse_unsettable_fields()?;
         match spec.packet {
             PacketContext::Xdp => self.init_xdp(data_in),
             PacketContext::Skb { pulls_ethernet } => {
                 self.init_skb(data_in, ctx_given, pulls_ethernet)
+            }
+            PacketContext::FlowDissector | PacketContext::NoPacket(_) => {
+                unreachable!("{} has no skb or XDP packet", spec.name)
             }
         }
     }
@@ -192,70 +208,12 @@ impl PacketRun {
         offset.min(self.buffer.len() as u64) as usize
     }
 
-    /// `bpf_prog_test_run_xdp`: the context may give a metadata length (`data`), which must
-    /// be a multiple of 4 up to 32, with `data_meta` 0 and `data_end` the input length.
-    fn init_xdp(&mut self, data_in: &[u8]) -> Result<(), String> {
-        let c = &self.ctx_in;
-        let field = |name| u32_at(c, self.spec.offset_of(name));
-        let (meta, end) = (field("data") as usize, field("data_end") as usize);
-        let meta_field = field("data_meta");
-        let (ingress, queue) = (field("ingress_ifindex"), field("rx_queue_index"));
-        let given = c.iter().any(|&b| b != 0);
-        if given {
-            if meta_field != 0 || end > data_in.len() || meta > end {
-                return Err("xdp_md: data_meta must be 0, data at most data_end, data_end at most the packet length".into());
-            }
-            if end < data_in.len() {
-                // The kernel puts the bytes past data_end into fragments.
-                return Err("xdp_md: data_end short of the packet length asks for a multi-buffer (frags) frame, which ebee does not support".into());
-            }
-            if meta % 4 != 0 || meta > XDP_MAX_METALEN || meta > XDP_HEADROOM - XDP_FRAME_STRUCT {
-                return Err(format!(
-                    "xdp_md: metadata of {meta} bytes: must be a multiple of 4 of at most {}",
-                    XDP_HEADROOM - XDP_FRAME_STRUCT
-                ));
-            }
-            if ingress == 0 && queue != 0 {
-                return Err("xdp_md: rx_queue_index needs an ingress_ifindex".into());
-            }
-            // The kernel looks the device and queue up; ebee has only loopback's queue 0.
-            if ingress > 1 || queue != 0 {
-                return Err(format!(
-                    "xdp_md: ingress_ifindex {ingress} queue {queue}: ebee has no network devices (only 1, loopback, with one queue)",
-                ));
-            }
-        }
-        if data_in.len() - meta < ETH_HLEN {
-            return Err(format!(
-                "packet of {} bytes after the metadata is shorter than an Ethernet header",
-                data_in.len() - meta
-            ));
-        }
-        if data_in.len() - meta > XDP_MAX_PACKET {
-            return Err(format!(
-                "packet of {} bytes exceeds the {XDP_MAX_PACKET} of one XDP buffer (the kernel would use fragments, which ebee does not support)",
-                data_in.len() - meta
-            ));
-        }
-        // The whole frame, as `bpf_prog_test_run_xdp` allocates it: `bpf_xdp_adjust_tail`
-        // may grow the packet up to `XDP_FRAME_SIZE - TAILROOM`.
-        let start = XDP_HEADROOM - meta;
-        self.buffer.clear();
-        self.buffer.resize(XDP_FRAME_SIZE, 0);
-        self.buffer[start..start + data_in.len()].copy_from_slice(data_in);
-        // Without an ingress_ifindex the test run uses loopback's queue 0.
-        self.set_u32(self.spec.offset_of("ingress_ifindex"), ingress.max(1));
-        self.set_u32(self.spec.offset_of("rx_queue_index"), queue);
-        self.set_pointers(start + meta, start + data_in.len(), start);
-        Ok(())
-    }
-
     /// Refuses a context that sets a field the type's test run does not take (the spec's
     /// `test_run_input`).
     fn refuse_unsettable_fields(&self) -> Result<(), String> {
         let settable = |offset: usize| {
             let field = self.spec.field_at(offset as i64);
-            field.is_some_and(|f| self.spec.test_run_input.contains(&f.name))
+            field.is_some_and(|f| self.spec.test_run_input.includes(f))
         };
         let c = &self.ctx_in;
         match (0..c.len()).find(|&i| c[i] != 0 && !settable(i)) {
@@ -348,6 +306,7 @@ impl PacketRun {
         for (offset, value) in fields {
             ctx[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
         }
+        self.set_socket_fields(data_in, protocol);
         let data = SKB_HEADROOM + self.pulled;
         self.set_pointers(data, SKB_HEADROOM + len, data);
         Ok(())
@@ -370,6 +329,12 @@ impl PacketRun {
         unsafe { memory.add_raw("packet", buffer_start, self.buffer.len() as u64, true) };
         // SAFETY: likewise for the host context.
         unsafe { memory.add_raw("context", ctx, self.ctx.len() as u64 * 8, true) };
+        if !self.flow_keys.is_empty() {
+            let keys = self.flow_keys.as_mut_ptr() as u64;
+            let len = self.flow_keys.len() as u64;
+            // SAFETY: likewise for the flow keys, which the host context points to.
+            unsafe { memory.add_raw("flow keys", keys, len, true) };
+        }
         let state = PacketState {
             spec: self.spec,
             ctx,
@@ -399,7 +364,7 @@ impl PacketRun {
                 let mut ctx = self.ctx_in.clone();
                 // xdp_convert_buff_to_md: offsets from the metadata, data_meta 0.
                 let values = [data - data_meta, data_end - data_meta, 0];
-                for (name, value) in spec.test_run_output.iter().zip(values) {
+                for (name, value) in spec.test_run_output.names().iter().zip(values) {
                     let offset = spec.offset_of(name);
                     ctx[offset..offset + 4].copy_from_slice(&(value as u32).to_ne_bytes());
                 }
@@ -410,13 +375,18 @@ impl PacketRun {
                 out.extend_from_slice(&self.buffer[data..data_end]);
                 let host = self.ctx_bytes()[..spec.ctx_size as usize].to_vec();
                 let mut ctx = self.ctx_in.clone();
-                for name in spec.test_run_output {
-                    let field = spec.field(name).expect("the spec names its fields");
+                for field in spec
+                    .fields
+                    .iter()
+                    .filter(|f| spec.test_run_output.includes(f))
+                {
                     let range = field.offset as usize..(field.offset + field.size) as usize;
                     ctx[range.clone()].copy_from_slice(&host[range]);
                 }
                 (out, ctx, self.redirect)
             }
+            PacketContext::FlowDissector => self.finish_flow_dissector(),
+            PacketContext::NoPacket(_) => unreachable!("{} has no packet", spec.name),
         }
     }
 }

@@ -20,11 +20,16 @@ pub struct Program {
 /// Input of a test run, as `BPF_PROG_TEST_RUN` takes it.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TestRun<'a> {
-    /// The packet (XDP, TC, socket filter: starting with the Ethernet header; XDP with
-    /// metadata first when `ctx_in` says so), or nothing for other types.
+    /// The packet (XDP, the skb types, the flow dissector: starting with the Ethernet header;
+    /// XDP with metadata first when `ctx_in` says so), or nothing: types without a packet
+    /// (kprobe, tracepoint, raw_tracepoint, perf_event, sockops, cgroup/sock, sock_addr,
+    /// sk_msg, sk_lookup, syscall) and generic programs refuse one.
     pub data_in: &'a [u8],
-    /// The UAPI context (`struct xdp_md`, `struct __sk_buff`) or, for generic programs, the
-    /// bytes r1 points to.
+    /// The context: the type's UAPI structure (`struct xdp_md`, `struct __sk_buff`,
+    /// `struct pt_regs`, `struct bpf_sock_addr`, …; for the flow dissector a
+    /// `struct bpf_flow_keys`), the bytes of a byte context (a tracepoint's record, a raw
+    /// tracepoint's arguments, a syscall program's buffer) or, for generic programs, the
+    /// bytes r1 points to. See the spec's `packet` for each type's rules.
     pub ctx_in: Option<&'a [u8]>,
     /// How many times to run (0 counts as 1); the packet and context carry over between
     /// runs, as in the kernel.
@@ -38,9 +43,10 @@ pub struct TestRun<'a> {
 pub struct TestRunResult {
     /// r0 of the last run, truncated to 32 bits as the kernel reports it.
     pub retval: u32,
-    /// The packet after the run (XDP: from the metadata to the end).
+    /// The packet after the run (XDP: from the metadata to the end; the flow dissector: the
+    /// `struct bpf_flow_keys` it filled in).
     pub data_out: Vec<u8>,
-    /// The UAPI context after the run (for generic programs, the context bytes).
+    /// The UAPI context after the run (for byte contexts and generic programs, the bytes).
     pub ctx_out: Vec<u8>,
     /// Mean duration of one run in nanoseconds.
     pub duration_ns: u64,
@@ -98,6 +104,13 @@ impl Program {
     /// Number of instruction slots.
     pub fn len(&self) -> usize {
         self.vm.len()
+    }
+
+    /// One past the furthest context byte the program accesses, in its context's UAPI
+    /// layout (the kernel's `max_ctx_offset`): a run of a type whose context is bytes
+    /// (raw_tracepoint, syscall, tracepoint) needs a context at least this long.
+    pub fn max_ctx_offset(&self) -> usize {
+        self.vm.max_ctx_offset()
     }
 
     /// Always false: loaded programs have instructions.

@@ -1,8 +1,10 @@
 //! Running one program many times: [`Runner`] keeps what a run needs between runs.
 
+use crate::context::ContextRun;
 use crate::error::Error;
 use crate::packet::PacketRun;
 use crate::program::{Program, TestRun, TestRunResult};
+use crate::program_type::PacketContext;
 use crate::runtime::RunState;
 use ebee_vm::Memory;
 use std::time::Instant;
@@ -13,14 +15,22 @@ use std::time::Instant;
 /// `Program` may have many runners at once).
 pub struct Runner<'p> {
     program: &'p Program,
-    /// The packet of the last run, for program types with packets.
-    packet: Option<PacketRun>,
+    /// The packet or context of the last run.
+    input: Input,
     /// `(address, length, writable)` of the array values the program may address directly
     /// (`lddw` of a map value: global data); writable unless the map is read-only for programs
     /// (`.rodata`).
     global_data: Vec<(u64, u64, bool)>,
-    /// The context bytes of a program without a packet.
-    generic_ctx: Vec<u8>,
+}
+
+/// What a run's r1 points to.
+enum Input {
+    /// A packet and the context over it (XDP, skb types, flow dissector).
+    Packet(PacketRun),
+    /// A context built from `ctx_in` alone (types without a packet).
+    Context(ContextRun),
+    /// The bytes of `ctx_in`, for programs without a spec.
+    Generic(Vec<u8>),
 }
 
 impl<'p> Runner<'p> {
@@ -35,11 +45,17 @@ impl<'p> Runner<'p> {
                     .map(|p| (p.as_ptr() as u64, m.value_size() as u64, writable))
             })
             .collect();
+        let input = match program.type_spec() {
+            Some(spec) => match spec.packet {
+                PacketContext::NoPacket(how) => Input::Context(ContextRun::new(spec, how)),
+                _ => Input::Packet(PacketRun::new(spec)),
+            },
+            None => Input::Generic(Vec::new()),
+        };
         Runner {
             program,
-            packet: program.type_spec().map(PacketRun::new),
+            input,
             global_data,
-            generic_ctx: Vec::new(),
         }
     }
 
@@ -51,20 +67,24 @@ impl<'p> Runner<'p> {
             program: program.name().to_string(),
             message,
         };
-        match self.packet.as_mut() {
-            Some(packet) => packet.prepare(run.data_in, run.ctx_in).map_err(bad)?,
-            None if !run.data_in.is_empty() => {
-                return Err(bad(format!(
-                    "a {} program has no packet: data_in ({} bytes) has no place to go \
-                     (its context, r1, comes from ctx_in)",
-                    program.kind(),
-                    run.data_in.len()
-                )))
-            }
-            None => {
-                self.generic_ctx.clear();
-                self.generic_ctx
-                    .extend_from_slice(run.ctx_in.unwrap_or_default());
+        if !run.data_in.is_empty() && !matches!(self.input, Input::Packet(_)) {
+            return Err(bad(format!(
+                "a {} program has no packet: data_in ({} bytes) has no place to go \
+                 (its context, r1, comes from ctx_in)",
+                program
+                    .type_spec()
+                    .map_or(program.kind().to_string(), |s| s.name.into()),
+                run.data_in.len()
+            )));
+        }
+        match &mut self.input {
+            Input::Packet(packet) => packet.prepare(run.data_in, run.ctx_in).map_err(bad)?,
+            Input::Context(context) => context
+                .prepare(run.ctx_in, program.vm().max_ctx_offset())
+                .map_err(bad)?,
+            Input::Generic(bytes) => {
+                bytes.clear();
+                bytes.extend_from_slice(run.ctx_in.unwrap_or_default());
             }
         }
         let repeat = run.repeat.max(1);
@@ -82,9 +102,10 @@ impl<'p> Runner<'p> {
                 )));
             }
         }
-        let (data_out, ctx_out, redirect) = match self.packet.as_mut() {
-            Some(packet) => packet.finish(),
-            None => (Vec::new(), self.generic_ctx.clone(), None),
+        let (data_out, ctx_out, redirect) = match &mut self.input {
+            Input::Packet(packet) => packet.finish(),
+            Input::Context(context) => (Vec::new(), context.finish(), None),
+            Input::Generic(bytes) => (Vec::new(), bytes.clone(), None),
         };
         Ok(TestRunResult {
             retval: retval as u32,
@@ -99,11 +120,12 @@ impl<'p> Runner<'p> {
         let program = self.program;
         let mut memory = Memory::new();
         memory.set_cpu(cpu);
-        let (r1, state) = match self.packet.as_mut() {
+        let (r1, state) = match &mut self.input {
             // SAFETY: the packet run owns its buffer and host context and neither moves nor
             // resizes them until the next `prepare`; nothing references them during the run.
-            Some(packet) => unsafe { packet.register(&mut memory) },
-            None => (memory.add_mut("context", &mut self.generic_ctx), None),
+            Input::Packet(packet) => unsafe { packet.register(&mut memory) },
+            Input::Context(context) => (context.register(&mut memory), None),
+            Input::Generic(bytes) => (memory.add_mut("context", bytes), None),
         };
         for &(start, len, writable) in &self.global_data {
             // SAFETY: array map memory is allocated once and lives as long as the map; the
@@ -116,7 +138,7 @@ impl<'p> Runner<'p> {
             .vm()
             .run_with_state(&memory, &host, &[r1])
             .map_err(|error| program.run_error(error))?;
-        if let (Some(packet), Some(state)) = (self.packet.as_mut(), host.packet.as_ref()) {
+        if let (Input::Packet(packet), Some(state)) = (&mut self.input, host.packet.as_ref()) {
             packet.after_run(state);
         }
         Ok(outcome.retval)

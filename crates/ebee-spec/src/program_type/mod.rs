@@ -1,9 +1,23 @@
 //! Program types: one spec per type, in one file per context. A spec says everything about
-//! the type: its context layout (each field's offset, size, who may read or write it, whether
-//! it holds a packet pointer, and where ebee's host context keeps it), the helpers the type
-//! may call, its return range, how a test run builds its input, and its verdict names. The
-//! VM rewrites context accesses against the spec ([`ProgramTypeSpec::translate`]), the
-//! runtime builds contexts from it, and the verifier checks against it.
+//! the type: its context layout (each field's offset, size, who may read or write it and in
+//! which sizes, whether it holds a pointer, and where ebee's host context keeps it), the
+//! helpers the type may call, its return range, how a test run builds its input, and its
+//! verdict names. The VM rewrites context accesses against the spec
+//! ([`ProgramTypeSpec::translate`]), the runtime builds contexts from it, and the verifier
+//! checks against it.
+//!
+//! | file | context | types |
+//! |---|---|---|
+//! | `xdp.rs` | `struct xdp_md` | XDP |
+//! | `skb.rs`, `skb_types.rs` | `struct __sk_buff` | socket filter, TC, cgroup_skb, lwt_*, sk_skb |
+//! | `flow_dissector.rs` | `__sk_buff` (data, flow_keys) and `struct bpf_flow_keys` | flow dissector |
+//! | `pt_regs.rs` | `struct pt_regs`, `struct bpf_perf_event_data` | kprobe / uprobe, perf_event |
+//! | `bytes.rs` | bytes (no structure) | tracepoint, raw_tracepoint, syscall |
+//! | `sock.rs` | `struct bpf_sock` | cgroup/sock |
+//! | `sock_addr.rs` | `struct bpf_sock_addr` | cgroup/bind*, connect*, sendmsg*, … |
+//! | `sock_ops.rs` | `struct bpf_sock_ops` | sockops |
+//! | `sk_msg.rs` | `struct sk_msg_md` | sk_msg |
+//! | `sk_lookup.rs` | `struct bpf_sk_lookup` | sk_lookup |
 //!
 //! ```
 //! use ebee_spec::program_type::{CtxAccess, XDP};
@@ -15,11 +29,37 @@
 //! # Ok::<(), String>(())
 //! ```
 
+mod bytes;
+mod field;
+mod flow_dissector;
+mod pt_regs;
+mod sk_lookup;
+mod sk_msg;
 mod skb;
+mod skb_types;
+mod sock;
+mod sock_addr;
+mod sock_ops;
+mod translate;
 mod xdp;
 
+pub use bytes::{RAW_TRACEPOINT, SYSCALL, TRACEPOINT};
+pub use field::{sizes, Field, FieldKind, RunFields, Who};
+pub use flow_dissector::{FLOW_DISSECTOR, FLOW_KEYS_FIELDS, FLOW_KEYS_SIZE};
+pub use pt_regs::{KPROBE, PERF_EVENT};
+pub use sk_lookup::SK_LOOKUP;
+pub use sk_msg::SK_MSG;
 pub use skb::{SOCKET_FILTER, TC_ACT, TC_CLS};
+pub use skb_types::{CGROUP_SKB_EGRESS, CGROUP_SKB_INGRESS, LWT_IN, LWT_OUT, LWT_XMIT, SK_SKB};
+pub use sock::{
+    CGROUP_SOCK_CREATE, CGROUP_SOCK_POST_BIND4, CGROUP_SOCK_POST_BIND6, CGROUP_SOCK_RELEASE,
+};
+pub use sock_addr::SOCK_ADDR;
+pub use sock_ops::SOCK_OPS;
 pub use xdp::XDP;
+
+use ebee_abi::attach_type::{BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET_SOCK_CREATE};
+use ebee_abi::prog_type::{BPF_PROG_TYPE_CGROUP_SKB, BPF_PROG_TYPE_CGROUP_SOCK};
 
 /// Helpers every program type may call (the kernel's `bpf_base_func_proto`, for a loader
 /// with `CAP_BPF` and `CAP_PERFMON`), in id order.
@@ -31,6 +71,63 @@ pub const BASE_HELPERS: &[u32] = &[
 /// Helpers a program without a spec (a tracing-style program, run with a context of host
 /// bytes) may call beyond [`BASE_HELPERS`]: `probe_read` (4) and `probe_read_str` (45).
 pub const GENERIC_HELPERS: &[u32] = &[4, 45];
+
+/// Every program type ebee has a spec for but the sock_addr ones ([`SOCK_ADDR`], one per
+/// attach type), each type's default attach type first.
+pub static ALL: &[&ProgramTypeSpec] = &[
+    &SOCKET_FILTER,
+    &KPROBE,
+    &TC_CLS,
+    &TC_ACT,
+    &TRACEPOINT,
+    &XDP,
+    &PERF_EVENT,
+    &CGROUP_SKB_INGRESS,
+    &CGROUP_SKB_EGRESS,
+    &CGROUP_SOCK_CREATE,
+    &CGROUP_SOCK_RELEASE,
+    &CGROUP_SOCK_POST_BIND4,
+    &CGROUP_SOCK_POST_BIND6,
+    &LWT_IN,
+    &LWT_OUT,
+    &LWT_XMIT,
+    &SOCK_OPS,
+    &SK_SKB,
+    &SK_MSG,
+    &RAW_TRACEPOINT,
+    &FLOW_DISSECTOR,
+    &SK_LOOKUP,
+    &SYSCALL,
+];
+
+/// Every spec: [`ALL`], then [`SOCK_ADDR`].
+pub fn all() -> impl Iterator<Item = &'static ProgramTypeSpec> {
+    ALL.iter().copied().chain(SOCK_ADDR.iter())
+}
+
+/// The spec of kernel program type `prog_type` (`BPF_PROG_TYPE_*`) loaded with expected
+/// attach type `attach_type` (`None`: the section gave none), if ebee has one. Types whose
+/// rules depend on the attach type have one spec per attach type; cgroup_skb without one is
+/// ingress and cgroup/sock sock_create, as the kernel's load-time fixup makes them. A
+/// sock_addr program needs its attach type (the kernel refuses it without one).
+///
+/// ```
+/// use ebee_spec::program_type::{spec_for, CGROUP_SKB_EGRESS};
+/// let spec = spec_for(8, Some(1)).unwrap(); // cgroup_skb, BPF_CGROUP_INET_EGRESS
+/// assert!(std::ptr::eq(spec, &CGROUP_SKB_EGRESS));
+/// assert_eq!(spec_for(18, Some(10)).unwrap().name, "cgroup_sock_addr"); // connect4
+/// assert!(spec_for(26, None).is_none()); // tracing: no spec
+/// ```
+pub fn spec_for(prog_type: u32, attach_type: Option<u32>) -> Option<&'static ProgramTypeSpec> {
+    let attach_type = attach_type.or(match prog_type {
+        BPF_PROG_TYPE_CGROUP_SKB => Some(BPF_CGROUP_INET_INGRESS),
+        BPF_PROG_TYPE_CGROUP_SOCK => Some(BPF_CGROUP_INET_SOCK_CREATE),
+        _ => None,
+    });
+    all().find(|s| {
+        s.kernel_type == prog_type && s.attach_type.is_none_or(|a| Some(a) == attach_type)
+    })
+}
 
 /// One access a program makes to its context, in UAPI terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,17 +149,42 @@ pub struct HostField {
     pub size: u8,
 }
 
-/// Which packet context a type's test run builds (`BPF_PROG_TEST_RUN`'s rules differ).
+/// What a type's test run takes and builds (`BPF_PROG_TEST_RUN`'s rules differ per type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PacketContext {
     /// `struct xdp_md` over an XDP frame.
     Xdp,
     /// `struct __sk_buff` over an skb; `pulls_ethernet`: the program sees the packet from the
-    /// network header (socket filters).
+    /// network header (every skb type but TC).
     Skb {
         /// Whether the Ethernet header is pulled before the program runs.
         pulls_ethernet: bool,
     },
+    /// `bpf_prog_test_run_flow_dissector`: the packet from its Ethernet header, `ctx_in` a
+    /// `struct bpf_flow_keys` giving only `flags`, `data_out` the flow keys the program
+    /// filled in.
+    FlowDissector,
+    /// No packet (`data_in` is refused): r1 points to a context built from `ctx_in` alone.
+    NoPacket(ContextInput),
+}
+
+/// How a type without a packet turns `ctx_in` into its context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContextInput {
+    /// The UAPI structure: `ctx_in` of at most `ctx_size` bytes (longer only with zeros past
+    /// it, as `bpf_ctx_init` allows), zero-filled to the whole structure, followed by the
+    /// host's pointer slots. Fields outside `test_run_input` must be zero; fields narrower in
+    /// the kernel keep only their `kernel_size` low bytes. `ctx_out` is the structure after
+    /// the run (its `test_run_output` fields as the program left them).
+    Struct,
+    /// Bytes without structure, used as given: the context is exactly `ctx_in`, at most
+    /// `ctx_size` bytes and at least up to the furthest byte the program accesses (the
+    /// kernel's `max_ctx_offset` check); `ctx_out` is the bytes after the run.
+    Bytes,
+    /// `struct bpf_sk_lookup` as `bpf_prog_test_run_sk_lookup` takes it: a `ctx_in` is
+    /// required, with `family` AF_INET or AF_INET6, `sk` 0, `local_port` at most 65535 and
+    /// nothing set past it; the addresses of the other family read 0.
+    SkLookup,
 }
 
 /// What a verdict does with the packet, for hooks that act on it.
@@ -93,51 +215,6 @@ pub struct Verdict {
     pub fate: Fate,
 }
 
-/// What a context field holds, which decides how it is rewritten.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
-    /// A number, stored in the host context at the same offset as in the UAPI structure.
-    Scalar,
-    /// A 32-bit UAPI field holding a packet pointer; the host stores the real 64-bit pointer in
-    /// the pointer slot with this index (0 = data, 1 = data_end, 2 = data_meta).
-    Pointer(u8),
-}
-
-/// Which program types using a layout may read, or write, a field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Who {
-    /// None.
-    Nobody,
-    /// Every type using this layout.
-    Everyone,
-    /// TC programs (classifier and action) but not socket filters.
-    TcOnly,
-}
-
-/// One field of a UAPI context structure.
-#[derive(Clone, Copy, Debug)]
-pub struct Field {
-    /// Field name as in `linux/bpf.h`.
-    pub name: &'static str,
-    /// Byte offset in the UAPI structure.
-    pub offset: u16,
-    /// Size in bytes (array fields such as `cb` count as one field).
-    pub size: u16,
-    /// Whether loads narrower than `size` (of a part of the field) are allowed.
-    pub narrow_reads: bool,
-    /// Size of the kernel field behind it (`target_size` of `convert_ctx_access`; 1 for
-    /// `pkt_type`, 2 for `__u16` fields such as `tc_index`). Stores keep only that many
-    /// bytes, and a narrow load at least that wide returns the whole value whatever part it
-    /// asked for, as the kernel's verifier rewrites it (no shift when `size >= target_size`).
-    pub kernel_size: u8,
-    /// Who may load the field.
-    pub readable: Who,
-    /// Who may store to the field.
-    pub writable: Who,
-    /// Number or packet pointer.
-    pub kind: FieldKind,
-}
-
 /// A program type's specification.
 #[derive(Debug)]
 pub struct ProgramTypeSpec {
@@ -145,33 +222,39 @@ pub struct ProgramTypeSpec {
     pub name: &'static str,
     /// `BPF_PROG_TYPE_*` value.
     pub kernel_type: u32,
-    /// Size of the UAPI context structure.
+    /// The expected attach type (`BPF_*` of `enum bpf_attach_type`) this spec is for, when the
+    /// type's rules depend on it; `None` when one spec serves every attach type.
+    pub attach_type: Option<u32>,
+    /// Size of the UAPI context structure (for [`ContextInput::Bytes`]: the largest context).
     pub ctx_size: u16,
     /// The context's fields; bytes not covered by a field are inaccessible.
     pub fields: &'static [Field],
-    /// Whether this type may access `Who::TcOnly` fields.
-    pub is_tc: bool,
-    /// The packet context its test run builds.
+    /// The roles this type has among the types sharing its layout (see [`Who::Only`]).
+    pub roles: u32,
+    /// What its test run takes and builds.
     pub packet: PacketContext,
     /// Whether programs of this type may use the legacy packet loads (`ldabs*`, `ldind*`:
     /// BPF_LD|BPF_ABS, BPF_LD|BPF_IND), which read the skb in r6: the kernel's
     /// `may_access_skb` (socket filters, TC classifiers and actions).
     pub legacy_packet_access: bool,
     /// Kernel ids of the helpers programs of this type may call beyond [`BASE_HELPERS`], in
-    /// id order (the type's `func_proto` in the kernel).
+    /// id order: the ids the type's `func_proto` in the kernel gives a prototype for. The
+    /// verifier's further per-helper checks (sleepable-only helpers, `get_func_ip`'s program
+    /// types, `d_path`'s allow list) are not modelled.
     pub helpers: &'static [u32],
-    /// Allowed return values (inclusive, of the low 32 bits), when the kernel restricts them.
+    /// Allowed return values (inclusive, of the low 32 bits), when the kernel restricts them
+    /// (`check_return_code`).
     pub return_range: Option<(u32, u32)>,
     /// The named return values.
     pub verdicts: &'static [Verdict],
     /// The context fields a test run's `ctx_in` may set (the rest must be zero).
-    pub test_run_input: &'static [&'static str],
+    pub test_run_input: RunFields,
     /// The context fields a test run reports back in `ctx_out` (the rest are as given).
-    pub test_run_output: &'static [&'static str],
+    pub test_run_output: RunFields,
 }
 
 /// Offset in the host context of pointer slot `index`: the host context is the UAPI structure
-/// followed by the real 64-bit data, data_end and data_meta pointers.
+/// followed by the real 64-bit pointers of its pointer fields.
 pub fn pointer_slot(spec: &ProgramTypeSpec, index: u8) -> usize {
     spec.ctx_size as usize + 8 * index as usize
 }
@@ -215,9 +298,18 @@ impl ProgramTypeSpec {
             .offset as usize
     }
 
-    /// Size of the host context structure.
+    /// Number of pointer slots after the UAPI structure in the host context.
+    pub fn pointer_slots(&self) -> u8 {
+        let slots = self.fields.iter().filter_map(|f| match f.kind {
+            FieldKind::Pointer(slot) => Some(slot + 1),
+            _ => None,
+        });
+        slots.max().unwrap_or(0)
+    }
+
+    /// Size of the host context structure: the UAPI structure and its pointer slots.
     pub fn host_ctx_size(&self) -> usize {
-        pointer_slot(self, 3)
+        pointer_slot(self, self.pointer_slots())
     }
 
     /// The field covering UAPI byte `offset`.
@@ -233,212 +325,11 @@ impl ProgramTypeSpec {
     }
 }
 
-impl ProgramTypeSpec {
-    /// Translates one context access to the host layout, or says why the type forbids it
-    /// (the kernel's `is_valid_access` and `convert_ctx_access`).
-    pub fn translate(&self, a: CtxAccess) -> Result<HostField, String> {
-        let describe = || {
-            let what = if a.write { "write" } else { "read" };
-            format!(
-                "{what} of {} bytes at offset {} of {}'s context",
-                a.size, a.offset, self.name
-            )
-        };
-        let field = self
-            .field_at(a.offset as i64)
-            .ok_or_else(|| format!("{}: no field there", describe()))?;
-        let inner = a.offset as i64 - field.offset as i64;
-        let end = inner + a.size as i64;
-        if end > field.size as i64 || inner % a.size as i64 != 0 {
-            return Err(format!(
-                "{}: crosses or misaligns field {}",
-                describe(),
-                field.name
-            ));
-        }
-        let who = if a.write {
-            field.writable
-        } else {
-            field.readable
-        };
-        let allowed = match who {
-            Who::Nobody => false,
-            Who::Everyone => true,
-            Who::TcOnly => self.is_tc,
-        };
-        if !allowed {
-            let what = if a.write { "written" } else { "read" };
-            return Err(format!(
-                "{}: {} may not be {what} by {} programs",
-                describe(),
-                field.name,
-                self.name
-            ));
-        }
-        if a.write && a.size as u16 != field.size && field.size <= 8 {
-            return Err(format!(
-                "{}: {} must be written whole",
-                describe(),
-                field.name
-            ));
-        }
-        let whole = a.size as u16 == field.size || field.size > 8;
-        match field.kind {
-            FieldKind::Pointer(slot) => {
-                if a.write || !whole {
-                    return Err(format!(
-                        "{}: {} must be read whole (4 bytes)",
-                        describe(),
-                        field.name
-                    ));
-                }
-                Ok(HostField {
-                    offset: pointer_slot(self, slot) as i16,
-                    size: 8,
-                })
-            }
-            FieldKind::Scalar => {
-                if !whole && !field.narrow_reads {
-                    return Err(format!("{}: narrow access to {}", describe(), field.name));
-                }
-                let offset = if !whole && a.size >= field.kernel_size {
-                    field.offset as i16
-                } else {
-                    a.offset
-                };
-                let size = if a.write {
-                    a.size.min(field.kernel_size)
-                } else {
-                    a.size
-                };
-                Ok(HostField { offset, size })
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(spec: &ProgramTypeSpec, offset: i16, size: u8) -> Result<HostField, String> {
-        spec.translate(CtxAccess {
-            offset,
-            size,
-            write: false,
-        })
-    }
-
-    #[test]
-    fn packet_pointers_widen_and_scalars_stay() {
-        assert_eq!(
-            read(&XDP, 0, 4),
-            Ok(HostField {
-                offset: 24,
-                size: 8
-            })
-        );
-        assert_eq!(
-            read(&XDP, 4, 4),
-            Ok(HostField {
-                offset: 32,
-                size: 8
-            })
-        );
-        assert_eq!(
-            read(&XDP, 12, 4),
-            Ok(HostField {
-                offset: 12,
-                size: 4
-            })
-        );
-        assert!(read(&XDP, 0, 8).is_err());
-        assert!(read(&XDP, 24, 4).is_err());
-        assert_eq!(
-            read(&TC_CLS, 76, 4),
-            Ok(HostField {
-                offset: 192,
-                size: 8
-            })
-        );
-        assert_eq!(read(&TC_CLS, 0, 4), Ok(HostField { offset: 0, size: 4 }));
-    }
-
-    #[test]
-    fn writes_follow_the_type() {
-        let write = |spec: &ProgramTypeSpec, offset| {
-            spec.translate(CtxAccess {
-                offset,
-                size: 4,
-                write: true,
-            })
-        };
-        assert!(write(&TC_CLS, 8).is_ok(), "tc may set mark");
-        assert!(write(&SOCKET_FILTER, 8).is_err(), "socket filters may not");
-        assert!(write(&SOCKET_FILTER, 48).is_ok(), "cb[0]");
-        assert!(write(&TC_CLS, 0).is_err(), "len is read-only");
-        assert!(write(&XDP, 12).is_err());
-    }
-
-    #[test]
-    fn verdicts_are_named_and_helpers_listed_in_order() {
-        assert_eq!(TC_CLS.verdict_name(-1i32 as u32), "TC_ACT_UNSPEC");
-        assert_eq!(TC_CLS.verdict_name(99), "TC_ACT_UNKNOWN(99)");
-        assert_eq!(XDP.verdict_name(7), "XDP_UNKNOWN(7)");
-        assert_eq!(SOCKET_FILTER.verdict_name(60), "60");
-        for list in [BASE_HELPERS, GENERIC_HELPERS] {
-            assert!(list.windows(2).all(|w| w[0] < w[1]));
-        }
-        for spec in [&XDP, &SOCKET_FILTER, &TC_CLS, &TC_ACT] {
-            assert!(
-                spec.helpers.windows(2).all(|w| w[0] < w[1]),
-                "{}",
-                spec.name
-            );
-            for &id in BASE_HELPERS.iter().chain(spec.helpers) {
-                assert!(
-                    crate::helper::prototype(id).is_some(),
-                    "{}: {id}",
-                    spec.name
-                );
-            }
-            for name in spec.test_run_input.iter().chain(spec.test_run_output) {
-                assert!(spec.field(name).is_some(), "{}: {name}", spec.name);
-            }
-        }
-    }
-
-    #[test]
-    fn narrow_fields_follow_the_kernel_rewrite() {
-        // pkt_type is one kernel byte: any byte of it reads the whole value.
-        assert_eq!(read(&TC_CLS, 7, 1), Ok(HostField { offset: 4, size: 1 }));
-        // tc_index is a u16: its upper half reads the whole value, its byte 1 is byte 1.
-        assert_eq!(
-            read(&TC_CLS, 46, 2),
-            Ok(HostField {
-                offset: 44,
-                size: 2
-            })
-        );
-        assert_eq!(
-            read(&TC_CLS, 45, 1),
-            Ok(HostField {
-                offset: 45,
-                size: 1
-            })
-        );
-        assert_eq!(read(&TC_CLS, 2, 2), Ok(HostField { offset: 2, size: 2 }));
-        let store = TC_CLS.translate(CtxAccess {
-            offset: 44,
-            size: 4,
-            write: true,
-        });
-        assert_eq!(
-            store,
-            Ok(HostField {
-                offset: 44,
-                size: 2
-            })
-        );
+/// `(value, name)` verdicts with their fates, for the specs' tables.
+pub(crate) const fn verdict(value: i32, name: &'static str, fate: Fate) -> Verdict {
+    Verdict {
+        value: value as u32,
+        name,
+        fate,
     }
 }

@@ -2,21 +2,15 @@
 //! `xdp_is_valid_access` requires; `egress_ifindex` is readable only by devmap programs, which
 //! ebee does not run, so it is refused.
 
-use super::{Fate, Field, FieldKind, PacketContext, ProgramTypeSpec, Verdict, Who};
+use super::sizes::B4;
+use super::{verdict, Fate, Field, FieldKind, PacketContext, ProgramTypeSpec, RunFields, Who};
 use ebee_abi::prog_type::BPF_PROG_TYPE_XDP;
 use ebee_abi::xdp_action::*;
 
 const fn field(name: &'static str, offset: u16, readable: Who, kind: FieldKind) -> Field {
-    Field {
-        name,
-        offset,
-        size: 4,
-        narrow_reads: false,
-        kernel_size: 4,
-        readable,
-        writable: Who::Nobody,
-        kind,
-    }
+    Field::read_only(name, offset, 4, B4)
+        .readable_by(readable)
+        .kind(kind)
 }
 
 const FIELDS: &[Field] = &[
@@ -28,10 +22,6 @@ const FIELDS: &[Field] = &[
     field("egress_ifindex", 20, Who::Nobody, FieldKind::Scalar),
 ];
 
-const fn verdict(value: u32, name: &'static str, fate: Fate) -> Verdict {
-    Verdict { value, name, fate }
-}
-
 /// `BPF_PROG_TYPE_XDP`: `xdp_md` over an XDP frame; verdicts `XDP_*`. Beyond the base
 /// helpers, `xdp_func_proto`'s: redirect (23), csum_diff (28), xdp_adjust_head (44),
 /// redirect_map (51), xdp_adjust_meta (54), xdp_adjust_tail (65), xdp_get_buff_len (188),
@@ -40,28 +30,29 @@ const fn verdict(value: u32, name: &'static str, fate: Fate) -> Verdict {
 pub static XDP: ProgramTypeSpec = ProgramTypeSpec {
     name: "xdp",
     kernel_type: BPF_PROG_TYPE_XDP,
+    attach_type: None,
     ctx_size: 24,
     fields: FIELDS,
-    is_tc: false,
+    roles: 0,
     packet: PacketContext::Xdp,
     legacy_packet_access: false,
     helpers: &[23, 28, 44, 51, 54, 65, 188, 189, 190],
     return_range: None,
     verdicts: &[
-        verdict(XDP_ABORTED, "XDP_ABORTED", Fate::Aborted),
-        verdict(XDP_DROP, "XDP_DROP", Fate::Drop),
-        verdict(XDP_PASS, "XDP_PASS", Fate::Pass),
-        verdict(XDP_TX, "XDP_TX", Fate::Transmit),
-        verdict(XDP_REDIRECT, "XDP_REDIRECT", Fate::Redirect),
+        verdict(XDP_ABORTED as i32, "XDP_ABORTED", Fate::Aborted),
+        verdict(XDP_DROP as i32, "XDP_DROP", Fate::Drop),
+        verdict(XDP_PASS as i32, "XDP_PASS", Fate::Pass),
+        verdict(XDP_TX as i32, "XDP_TX", Fate::Transmit),
+        verdict(XDP_REDIRECT as i32, "XDP_REDIRECT", Fate::Redirect),
     ],
     // `xdp_convert_md_to_buff`: the metadata length, the packet end and the device and
     // queue; `data_meta` must be 0. `xdp_convert_buff_to_md` reports the pointers back.
-    test_run_input: &[
+    test_run_input: RunFields::Named(&[
         "data",
         "data_end",
         "data_meta",
         "ingress_ifindex",
         "rx_queue_index",
-    ],
-    test_run_output: &["data", "data_end", "data_meta"],
+    ]),
+    test_run_output: RunFields::Named(&["data", "data_end", "data_meta"]),
 };

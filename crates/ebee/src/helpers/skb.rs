@@ -1,4 +1,4 @@
-//! skb packet helpers (socket filters and TC), with the semantics of `net/core/filter.c` on
+//! skb packet helpers (the skb types; `skb_load_bytes` also for the flow dissector), with the semantics of `net/core/filter.c` on
 //! the linear skb `bpf_prog_test_run_skb` builds: `skb_load_bytes` (26) and
 //! `skb_load_bytes_relative` (68) for both; `skb_store_bytes` (9), `l3_csum_replace` (10),
 //! `l4_csum_replace` (11), `get_hash_recalc` (34) and `skb_pull_data` (39) for TC.
@@ -82,10 +82,18 @@ fn clear(env: &mut HelperEnv<'_, '_>, to: u64, len: usize) -> Result<u64, Helper
 }
 
 /// `bpf_skb_load_bytes(skb, offset, to, len)`: `-EFAULT` (and `to` zeroed) for an offset
-/// above `INT_MAX` or a range past `skb->len`.
+/// above `INT_MAX` or a range past `skb->len`. The flow dissector's
+/// (`bpf_flow_dissector_load_bytes`) reads from the skb, which its test run does not have:
+/// it always fails so.
 fn skb_load_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
-    let (_, p) = skb(env, "skb_load_bytes")?;
+    let place = PacketPlace::of(env, "skb_load_bytes")?;
     let (offset, to, len) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize);
+    match place.spec.packet {
+        PacketContext::Skb { .. } => {}
+        PacketContext::FlowDissector => return clear(env, to, len),
+        _ => return Err("bpf_skb_load_bytes needs an __sk_buff context".into()),
+    }
+    let p = place.pointers(env)?;
     match within(&p, offset, len as u64) {
         Some(from) if offset <= i32::MAX as u64 => {
             let bytes = env.read(from, len)?;

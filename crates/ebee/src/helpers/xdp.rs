@@ -182,6 +182,9 @@ fn redirect(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError
             Ok(verdict) => verdict,
             Err(shot) => return Ok(shot),
         },
+        PacketContext::FlowDissector | PacketContext::NoPacket(_) => {
+            return Err("bpf_redirect needs an XDP or skb packet".into())
+        }
     };
     PacketPlace::set_redirect(env, Redirect::Ifindex { ifindex, flags });
     Ok(verdict)

@@ -85,3 +85,29 @@ pub fn pin_to_cpu(cpu: usize) {
 pub fn online_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
+
+/// Loads program `name` of the object `elf` into the kernel from the instructions
+/// ebee-object links for it, as the program type and expected attach type its section gives
+/// (syscall programs sleepable): for program types aya cannot load (lwt_*, syscall, the unix
+/// sock_addr hooks). The program may not use maps.
+pub fn kernel_raw(elf: &[u8], name: &str) -> Result<ebee_kernel::RawProgram, ebee_kernel::Error> {
+    let spec = ebee_object::ObjectSpec::parse(elf).expect("ebee-object parses");
+    let linked = spec.link(None).expect("ebee-object links");
+    let program = linked
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("no program {name}"));
+    let insns: Vec<u64> = program
+        .to_bytes()
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let prog_type = program.kind.prog_type().expect("a kernel program type");
+    let attach = ebee_object::expected_attach_type(&program.section).unwrap_or(0);
+    let sleepable = if prog_type == ebee_abi::prog_type::BPF_PROG_TYPE_SYSCALL {
+        1 << 4 // BPF_F_SLEEPABLE
+    } else {
+        0
+    };
+    ebee_kernel::RawProgram::load(name, prog_type, attach, sleepable, &insns)
+}
