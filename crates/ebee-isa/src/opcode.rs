@@ -394,7 +394,7 @@ impl Op {
     /// let lddw = Insn { src: 5, ..Insn { opcode: Op::Lddw.def().opcode, ..call } };
     /// assert_eq!(Op::of_slot(&lddw).map(Op::semantics), Some(Semantics::LoadImm64 { pseudo: 5 }));
     /// assert_eq!(Op::of_slot(&Insn { src: 9, ..lddw }), None); // no pseudo kind 9
-    /// assert_eq!(Op::of_slot(&Insn { opcode: 0x30, ..call }), None); // not an opcode
+    /// assert_eq!(Op::of_slot(&Insn { opcode: 0xff, ..call }), None); // not an opcode
     /// ```
     pub fn of_slot(slot: &Insn) -> Option<Op> {
         rows_for_opcode(slot.opcode)
