@@ -108,6 +108,8 @@ pub(crate) struct Elf<'data> {
     by_section: HashMap<usize, Vec<usize>>,
     /// The first named, non-section symbol of each (section, name).
     by_name: HashMap<(usize, String), usize>,
+    /// What is accepted although a careful toolchain would not write it.
+    pub warnings: Vec<String>,
 }
 
 impl<'data> Elf<'data> {
@@ -118,7 +120,16 @@ impl<'data> Elf<'data> {
         })?;
         let endian = file.endian();
         let machine = file.elf_header().e_machine(endian);
-        if machine != elf::EM_BPF {
+        let mut warnings = Vec::new();
+        // Some older toolchains left `e_machine` at 0 (`EM_NONE`); the kernel never sees the
+        // ELF, and the code sections are still checked as eBPF when they are decoded.
+        if machine == elf::EM_NONE {
+            warnings.push(
+                "e_machine is 0 (EM_NONE), not EM_BPF (247): read as eBPF, as loaders that \
+                 ignore the field do"
+                    .to_owned(),
+            );
+        } else if machine != elf::EM_BPF {
             return Err(ObjectError::NotBpf { machine });
         }
         let mut sections = Vec::new();
@@ -214,6 +225,7 @@ impl<'data> Elf<'data> {
             symbols,
             by_section,
             by_name,
+            warnings,
         })
     }
 

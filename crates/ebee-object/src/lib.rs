@@ -123,11 +123,13 @@ mod elf;
 mod elf_object;
 mod error;
 mod globals;
+mod legacy_maps;
 mod link;
 mod linked;
 mod maps;
 mod programs;
 mod relocations;
+mod section_defs;
 mod spec;
 
 pub use attach::expected_attach_type;
@@ -138,6 +140,6 @@ pub use globals::GlobalVariable;
 pub use linked::{
     CoreDiagnostic, FunctionInfo, KfuncCall, LineInfo, LinkedProgram, MapReference, CORE_POISON_IMM,
 };
-pub use maps::{DataSection, MapOrigin, MapSlot, MapSpec, SlotTarget};
-pub use programs::ProgramKind;
+pub use maps::{DataSection, ElfMapIds, MapOrigin, MapSlot, MapSpec, SlotTarget};
+pub use programs::{program_type_by_name, ProgramKind, TypeRule};
 pub use spec::{ObjectSpec, ProgramSpec};

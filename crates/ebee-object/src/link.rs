@@ -109,6 +109,7 @@ impl ObjectSpec {
             name: program.name.clone(),
             section: program.section.clone(),
             kind: program.kind.clone(),
+            rule: program.rule.clone(),
             attach_target: program.attach_target.clone(),
             instructions,
             functions,

@@ -20,8 +20,10 @@ pub struct LinkedProgram {
     pub name: String,
     /// Its section.
     pub section: String,
-    /// What the section name says it is.
+    /// What the section name says it is (or the host set).
     pub kind: ProgramKind,
+    /// The rule that chose [`LinkedProgram::kind`].
+    pub rule: crate::TypeRule,
     /// The part of the section name after the kind.
     pub attach_target: Option<String>,
     /// The linked, validated instructions.

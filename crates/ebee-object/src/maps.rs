@@ -4,10 +4,9 @@
 
 use ebee_abi::flags::{BPF_F_MMAPABLE, BPF_F_RDONLY_PROG};
 use ebee_abi::MapType;
-use object::elf;
 
 use crate::btf::{Btf, BtfKind};
-use crate::elf::{Elf, ElfSection};
+use crate::elf::ElfSection;
 use crate::ObjectError;
 
 /// Largest global data section accepted (far above the kernel's limit for an array value,
@@ -79,6 +78,19 @@ pub enum SlotTarget {
     Program(String),
 }
 
+/// The fields iproute2's `struct bpf_elf_map` has beyond `struct bpf_map_def` (and
+/// `pinning`, which is [`MapSpec::pinning`]): how tc-loaded objects link maps of maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ElfMapIds {
+    /// `id`: the name other definitions' `inner_id` use for this one.
+    pub id: u32,
+    /// `inner_id`: for a map of maps, the `id` of its inner map template.
+    pub inner_id: u32,
+    /// `inner_idx`: for a map with an `id`, the slot it is stored at in every map of maps
+    /// whose `inner_id` is that id (`u32::MAX`: nowhere).
+    pub inner_idx: u32,
+}
+
 /// A map definition: everything a host needs to create the map (ebee-object creates none).
 ///
 /// Its index in [`crate::ObjectSpec::maps`] is the index that linked programs use in their
@@ -119,6 +131,9 @@ pub struct MapSpec {
     pub initial_slots: Vec<MapSlot>,
     /// Where the definition came from.
     pub origin: MapOrigin,
+    /// For a legacy record of iproute2's `struct bpf_elf_map` (more than the 20 bytes of
+    /// `struct bpf_map_def`, at most 36): its `id`, `inner_id` and `inner_idx`.
+    pub iproute2: Option<ElfMapIds>,
     /// ELF section index and byte offset of the definition (internal: matches relocations).
     pub(crate) location: (usize, u64),
 }
@@ -142,6 +157,7 @@ impl MapSpec {
             initial_data: None,
             initial_slots: Vec::new(),
             origin,
+            iproute2: None,
             location,
         }
     }
@@ -153,6 +169,47 @@ impl MapSpec {
         kernel_name.strip_prefix("BPF_MAP_TYPE_")
     }
 
+    /// The definition as libbpf creates the map (`bpf_object__create_map`): a
+    /// `perf_event_array` without key or value size gets 4 bytes, without `max_entries`
+    /// one entry per possible CPU; a ring buffer's size is rounded up to a power-of-two
+    /// number of pages (`adjust_ringbuf_sz`; 0 stays 0, for the map's creation to refuse
+    /// it). The inner map of a map of maps is adjusted too. Other sizes are left as they
+    /// are, for map creation to judge.
+    ///
+    /// ```
+    /// # use ebee_object::ObjectSpec;
+    /// # fn check(spec: &ObjectSpec) {
+    /// for map in spec.maps() {
+    ///     let created = map.adjusted_for_load(8, 4096);
+    ///     println!("{}: {} entries", created.name, created.max_entries);
+    /// }
+    /// # }
+    /// ```
+    pub fn adjusted_for_load(&self, possible_cpus: usize, page_size: u32) -> MapSpec {
+        let mut map = self.clone();
+        match MapType::from_kernel_id(map.map_type) {
+            Some(MapType::PerfEventArray) => {
+                if map.max_entries == 0 {
+                    map.max_entries = u32::try_from(possible_cpus).unwrap_or(u32::MAX);
+                }
+                if map.key_size == 0 {
+                    map.key_size = 4;
+                }
+                if map.value_size == 0 {
+                    map.value_size = 4;
+                }
+            }
+            Some(MapType::RingBuf | MapType::UserRingbuf) => {
+                map.max_entries = ringbuf_size(map.max_entries, page_size);
+            }
+            _ => {}
+        }
+        if let Some(inner) = &map.inner {
+            map.inner = Some(Box::new(inner.adjusted_for_load(possible_cpus, page_size)));
+        }
+        map
+    }
+
     /// True for `ARRAY_OF_MAPS` and `HASH_OF_MAPS`.
     pub fn is_map_in_map(&self) -> bool {
         matches!(
@@ -162,63 +219,25 @@ impl MapSpec {
     }
 }
 
-/// The maps of the legacy `maps` section: one `struct bpf_map_def` per symbol, of the
-/// symbol's size (at least the 20 bytes of `type`, `key_size`, `value_size`, `max_entries`,
-/// `map_flags`; further fields, such as iproute2's `id` and `pinning`, are not used).
-pub(crate) fn legacy_maps(
-    elf: &Elf<'_>,
-    section: &ElfSection<'_>,
-) -> Result<Vec<MapSpec>, ObjectError> {
-    let mut symbols: Vec<_> = elf
-        .symbols_in(section.index)
-        .filter(|s| s.kind != elf::STT_SECTION && !s.name.is_empty())
-        .collect();
-    symbols.sort_by_key(|s| s.value);
-    let mut maps = Vec::new();
-    for symbol in symbols {
-        let name = &symbol.name;
-        let record = usize::try_from(symbol.value)
-            .ok()
-            .and_then(|start| {
-                let end = start.checked_add(usize::try_from(symbol.size).ok()?)?;
-                section.data.get(start..end)
-            })
-            .ok_or_else(|| {
-                ObjectError::map(
-                    name,
-                    format!(
-                        "definition at {:#x}+{:#x} lies outside section {}",
-                        symbol.value, symbol.size, section.name
-                    ),
-                )
-            })?;
-        if record.len() < 20 {
-            return Err(ObjectError::map(
-                name,
-                format!(
-                    "legacy definition of {} bytes in section {} is shorter than struct \
-                     bpf_map_def (20 bytes)",
-                    record.len(),
-                    section.name
-                ),
-            ));
-        }
-        let field =
-            |i: usize| u32::from_le_bytes(record[i * 4..i * 4 + 4].try_into().unwrap_or_default());
-        maps.push(MapSpec {
-            map_type: field(0),
-            key_size: field(1),
-            value_size: field(2),
-            max_entries: field(3),
-            map_flags: field(4),
-            ..MapSpec::new(
-                name.clone(),
-                MapOrigin::Legacy,
-                (section.index, symbol.value),
-            )
-        });
+/// A ring buffer's size as the kernel wants it: a power-of-two number of pages (libbpf's
+/// `adjust_ringbuf_sz`: the smallest such size not below the one asked for; 0, and sizes
+/// with no such size below 4 GiB, stay as they are for the kernel to refuse).
+fn ringbuf_size(size: u32, page: u32) -> u32 {
+    let page = page.max(1);
+    if size == 0 || (size.is_multiple_of(page) && (size / page).is_power_of_two()) {
+        return size;
     }
-    Ok(maps)
+    let mut pages: u32 = 1;
+    while let Some(bytes) = pages.checked_mul(page) {
+        if bytes >= size {
+            return bytes;
+        }
+        pages = match pages.checked_mul(2) {
+            Some(p) => p,
+            None => break,
+        };
+    }
+    size
 }
 
 /// A global data section as a one-element array map, as libbpf makes it.
@@ -314,4 +333,33 @@ pub(crate) fn spin_lock_offset(
         .map(|m| m.bit_offset / 8)
         .collect();
     single_lock(&found, map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_buffer_sizes_are_power_of_two_pages() {
+        assert_eq!(ringbuf_size(0, 4096), 0);
+        assert_eq!(ringbuf_size(4096, 4096), 4096);
+        assert_eq!(ringbuf_size(1, 4096), 4096);
+        assert_eq!(ringbuf_size(4097, 4096), 8192);
+        assert_eq!(ringbuf_size(3 * 4096, 4096), 4 * 4096);
+        assert_eq!(ringbuf_size(1 << 20, 4096), 1 << 20);
+        assert_eq!(ringbuf_size(u32::MAX, 4096), u32::MAX);
+    }
+
+    #[test]
+    fn perf_event_arrays_get_libbpfs_defaults() {
+        let mut map = MapSpec::new("events".into(), MapOrigin::Legacy, (0, 0));
+        map.map_type = MapType::PerfEventArray.kernel_id();
+        let created = map.adjusted_for_load(6, 4096);
+        assert_eq!(
+            (created.key_size, created.value_size, created.max_entries),
+            (4, 4, 6)
+        );
+        map.max_entries = 2;
+        assert_eq!(map.adjusted_for_load(6, 4096).max_entries, 2);
+    }
 }

@@ -1,7 +1,10 @@
 //! Program discovery: what kind of program a section name stands for, by libbpf's
-//! conventions (`SEC("xdp")`, `SEC("kprobe/do_sys_open")`, ...).
+//! conventions (`SEC("xdp")`, `SEC("kprobe/do_sys_open")`, ...), and which rule said so.
+//! The tables are in `section_defs.rs`.
 
 use std::fmt;
+
+use crate::section_defs::{Match, LIBBPF_0_PREFIXES, LIBBPF_1};
 
 /// The program type a section name stands for (the kernel's `enum bpf_prog_type`), with
 /// [`ProgramKind::Unknown`] for section names libbpf does not know.
@@ -94,193 +97,142 @@ pub enum ProgramKind {
     Unknown(String),
 }
 
-/// How a table entry matches a section name.
-#[derive(Clone, Copy)]
-enum Match {
-    /// The name itself, or the name followed by `/` and anything (libbpf's `+` entries, and
-    /// the legacy `xdp/name` style libbpf accepted before 1.0).
-    Prefix,
-    /// The name exactly.
-    Exact,
+/// Which rule gave a program its type.
+///
+/// ```
+/// use ebee_object::{ProgramKind, TypeRule};
+/// let (kind, rule) = TypeRule::for_section("xdp_mark");
+/// assert_eq!(kind, ProgramKind::Xdp);
+/// assert_eq!(rule.to_string(), "libbpf 0.x prefix \"xdp\"");
+/// assert_eq!(TypeRule::for_section("xdp").1.to_string(), "libbpf 1.x: SEC(\"xdp\")");
+/// assert_eq!(TypeRule::for_section("kprobe/f").1.to_string(), "libbpf 1.x: SEC(\"kprobe+\")");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TypeRule {
+    /// An entry of libbpf 1.x's `section_defs`, as written there (`xdp`, `kprobe+`).
+    Libbpf1(String),
+    /// A libbpf 0.x prefix (`xdp` for `xdp_mark`), for a name libbpf 1.x no longer matches.
+    Libbpf0Prefix(&'static str),
+    /// Set by the host ([`crate::ObjectSpec::set_program_type`], `--type`), with the name
+    /// it was given.
+    Override(String),
+    /// No rule: a section name no libbpf knows, or a function of `.text` no section calls.
+    None,
 }
 
-/// libbpf's `section_defs`, most specific first.
-const SECTIONS: &[(&str, Match, ProgramKind, Flags)] = {
-    use Match::{Exact, Prefix};
-    use ProgramKind::*;
-    const N: Flags = Flags::NONE;
-    const S: Flags = Flags::SLEEPABLE;
-    const F: Flags = Flags::FRAGS;
-    &[
-        ("socket", Prefix, SocketFilter, N),
-        ("sk_reuseport/migrate", Exact, SkReuseport, N),
-        ("sk_reuseport", Exact, SkReuseport, N),
-        ("kprobe", Prefix, Kprobe, N),
-        ("uprobe", Prefix, Kprobe, N),
-        ("uprobe.s", Prefix, Kprobe, S),
-        ("kretprobe", Prefix, Kprobe, N),
-        ("uretprobe", Prefix, Kprobe, N),
-        ("uretprobe.s", Prefix, Kprobe, S),
-        ("kprobe.multi", Prefix, Kprobe, N),
-        ("kretprobe.multi", Prefix, Kprobe, N),
-        ("kprobe.session", Prefix, Kprobe, N),
-        ("uprobe.multi", Prefix, Kprobe, N),
-        ("uretprobe.multi", Prefix, Kprobe, N),
-        ("uprobe.session", Prefix, Kprobe, N),
-        ("uprobe.multi.s", Prefix, Kprobe, S),
-        ("uretprobe.multi.s", Prefix, Kprobe, S),
-        ("uprobe.session.s", Prefix, Kprobe, S),
-        ("ksyscall", Prefix, Kprobe, N),
-        ("kretsyscall", Prefix, Kprobe, N),
-        ("usdt", Prefix, Kprobe, N),
-        ("usdt.s", Prefix, Kprobe, S),
-        ("tc/ingress", Exact, SchedCls, N),
-        ("tc/egress", Exact, SchedCls, N),
-        ("tcx/ingress", Exact, SchedCls, N),
-        ("tcx/egress", Exact, SchedCls, N),
-        ("tc", Prefix, SchedCls, N),
-        ("classifier", Prefix, SchedCls, N),
-        ("action", Prefix, SchedAct, N),
-        ("netkit/primary", Exact, SchedCls, N),
-        ("netkit/peer", Exact, SchedCls, N),
-        ("tracepoint", Prefix, Tracepoint, N),
-        ("tp", Prefix, Tracepoint, N),
-        ("raw_tracepoint", Prefix, RawTracepoint, N),
-        ("raw_tp", Prefix, RawTracepoint, N),
-        ("raw_tracepoint.w", Prefix, RawTracepointWritable, N),
-        ("raw_tp.w", Prefix, RawTracepointWritable, N),
-        ("tp_btf", Prefix, Tracing, N),
-        ("fentry", Prefix, Tracing, N),
-        ("fmod_ret", Prefix, Tracing, N),
-        ("fexit", Prefix, Tracing, N),
-        ("fentry.s", Prefix, Tracing, S),
-        ("fmod_ret.s", Prefix, Tracing, S),
-        ("fexit.s", Prefix, Tracing, S),
-        ("freplace", Prefix, Ext, N),
-        ("lsm", Prefix, Lsm, N),
-        ("lsm.s", Prefix, Lsm, S),
-        ("lsm_cgroup", Prefix, Lsm, N),
-        ("iter", Prefix, Tracing, N),
-        ("iter.s", Prefix, Tracing, S),
-        ("syscall", Exact, Syscall, S),
-        ("xdp.frags/devmap", Exact, Xdp, F),
-        ("xdp/devmap", Exact, Xdp, N),
-        ("xdp.frags/cpumap", Exact, Xdp, F),
-        ("xdp/cpumap", Exact, Xdp, N),
-        ("xdp.frags", Exact, Xdp, F),
-        ("xdp", Prefix, Xdp, N),
-        ("perf_event", Prefix, PerfEvent, N),
-        ("lwt_in", Prefix, LwtIn, N),
-        ("lwt_out", Prefix, LwtOut, N),
-        ("lwt_xmit", Prefix, LwtXmit, N),
-        ("lwt_seg6local", Prefix, LwtSeg6local, N),
-        ("sockops", Prefix, SockOps, N),
-        ("sk_skb/stream_parser", Exact, SkSkb, N),
-        ("sk_skb/stream_verdict", Exact, SkSkb, N),
-        ("sk_skb/verdict", Exact, SkSkb, N),
-        ("sk_skb", Prefix, SkSkb, N),
-        ("sk_msg", Prefix, SkMsg, N),
-        ("lirc_mode2", Prefix, LircMode2, N),
-        ("flow_dissector", Prefix, FlowDissector, N),
-        ("cgroup_skb/ingress", Exact, CgroupSkb, N),
-        ("cgroup_skb/egress", Exact, CgroupSkb, N),
-        ("cgroup/skb", Exact, CgroupSkb, N),
-        ("cgroup/sock_create", Exact, CgroupSock, N),
-        ("cgroup/sock_release", Exact, CgroupSock, N),
-        ("cgroup/sock", Exact, CgroupSock, N),
-        ("cgroup/post_bind4", Exact, CgroupSock, N),
-        ("cgroup/post_bind6", Exact, CgroupSock, N),
-        ("cgroup/bind4", Exact, CgroupSockAddr, N),
-        ("cgroup/bind6", Exact, CgroupSockAddr, N),
-        ("cgroup/connect4", Exact, CgroupSockAddr, N),
-        ("cgroup/connect6", Exact, CgroupSockAddr, N),
-        ("cgroup/connect_unix", Exact, CgroupSockAddr, N),
-        ("cgroup/sendmsg4", Exact, CgroupSockAddr, N),
-        ("cgroup/sendmsg6", Exact, CgroupSockAddr, N),
-        ("cgroup/sendmsg_unix", Exact, CgroupSockAddr, N),
-        ("cgroup/recvmsg4", Exact, CgroupSockAddr, N),
-        ("cgroup/recvmsg6", Exact, CgroupSockAddr, N),
-        ("cgroup/recvmsg_unix", Exact, CgroupSockAddr, N),
-        ("cgroup/getpeername4", Exact, CgroupSockAddr, N),
-        ("cgroup/getpeername6", Exact, CgroupSockAddr, N),
-        ("cgroup/getpeername_unix", Exact, CgroupSockAddr, N),
-        ("cgroup/getsockname4", Exact, CgroupSockAddr, N),
-        ("cgroup/getsockname6", Exact, CgroupSockAddr, N),
-        ("cgroup/getsockname_unix", Exact, CgroupSockAddr, N),
-        ("cgroup/sysctl", Exact, CgroupSysctl, N),
-        ("cgroup/getsockopt", Exact, CgroupSockopt, N),
-        ("cgroup/setsockopt", Exact, CgroupSockopt, N),
-        ("cgroup/dev", Exact, CgroupDevice, N),
-        ("struct_ops", Prefix, StructOps, N),
-        ("struct_ops.s", Prefix, StructOps, S),
-        ("sk_lookup", Prefix, SkLookup, N),
-        ("netfilter", Exact, Netfilter, N),
-    ]
-};
-
-/// Properties a section name gives a program besides its kind.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Flags {
-    sleepable: bool,
-    frags: bool,
+impl TypeRule {
+    /// The program kind a section name stands for, and the rule that says so: libbpf 1.x's
+    /// table first, then libbpf 0.x's prefixes. libbpf's leading `?` (do not load
+    /// automatically) is ignored.
+    pub fn for_section(section: &str) -> (ProgramKind, TypeRule) {
+        let info = section_info(section);
+        (info.kind, info.rule)
+    }
 }
 
-impl Flags {
-    const NONE: Flags = Flags {
-        sleepable: false,
-        frags: false,
-    };
-    const SLEEPABLE: Flags = Flags {
-        sleepable: true,
-        frags: false,
-    };
-    const FRAGS: Flags = Flags {
-        sleepable: false,
-        frags: true,
-    };
+impl fmt::Display for TypeRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TypeRule::Libbpf1(entry) => write!(f, "libbpf 1.x: SEC(\"{entry}\")"),
+            TypeRule::Libbpf0Prefix(prefix) => write!(f, "libbpf 0.x prefix \"{prefix}\""),
+            TypeRule::Override(name) => write!(f, "--type override \"{name}\""),
+            TypeRule::None => f.write_str("no rule"),
+        }
+    }
 }
 
 /// What a section name says about the programs in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SectionInfo {
     pub kind: ProgramKind,
-    /// The part after the matched prefix and `/` (`do_sys_open` in `kprobe/do_sys_open`).
+    pub rule: TypeRule,
+    /// The part after the matched entry and `/` (`do_sys_open` in `kprobe/do_sys_open`).
     pub attach_target: Option<String>,
     pub sleepable: bool,
     pub frags: bool,
 }
 
-/// Looks a section name up; libbpf's leading `?` (do not load automatically) is ignored.
+/// Looks a section name up: libbpf 1.x's `section_defs`, then libbpf 0.x's prefixes.
 pub(crate) fn section_info(section: &str) -> SectionInfo {
     let name = section.strip_prefix('?').unwrap_or(section);
-    for (prefix, how, kind, flags) in SECTIONS {
+    for (entry, how, kind, flags) in LIBBPF_1 {
         let rest = match how {
-            Match::Exact => (name == *prefix).then_some(""),
-            Match::Prefix if name == *prefix => Some(""),
-            Match::Prefix => name
-                .strip_prefix(prefix)
+            Match::Exact => (name == *entry).then_some(""),
+            Match::Plus if name == *entry => Some(""),
+            Match::Plus => name
+                .strip_prefix(entry)
                 .and_then(|rest| rest.strip_prefix('/')),
         };
         if let Some(rest) = rest {
-            let exact_with_slash = matches!(how, Match::Exact) && prefix.contains('/');
+            let written = match how {
+                Match::Exact => (*entry).to_owned(),
+                Match::Plus => format!("{entry}+"),
+            };
             return SectionInfo {
                 kind: kind.clone(),
-                attach_target: (!rest.is_empty() && !exact_with_slash).then(|| rest.to_owned()),
+                rule: TypeRule::Libbpf1(written),
+                attach_target: (!rest.is_empty()).then(|| rest.to_owned()),
                 sleepable: flags.sleepable,
                 frags: flags.frags,
             };
         }
     }
+    for (prefix, kind) in LIBBPF_0_PREFIXES {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            let target = if prefix.ends_with('/') {
+                Some(rest)
+            } else {
+                rest.strip_prefix('/')
+            };
+            return SectionInfo {
+                kind: kind.clone(),
+                rule: TypeRule::Libbpf0Prefix(prefix.trim_end_matches('/')),
+                attach_target: target.filter(|t| !t.is_empty()).map(str::to_owned),
+                sleepable: false,
+                frags: false,
+            };
+        }
+    }
     SectionInfo {
         kind: ProgramKind::Unknown(name.to_owned()),
+        rule: TypeRule::None,
         attach_target: None,
         sleepable: false,
         frags: false,
     }
 }
 
+/// The kind a `--type` name stands for, as `bpftool prog load … type NAME` takes it: a
+/// program type's name (`xdp`, `sched_cls`, `socket_filter`) or a section name libbpf
+/// knows (`classifier`, `socket`, `cgroup/connect4`, `kprobe`).
+///
+/// ```
+/// use ebee_object::{program_type_by_name, ProgramKind};
+/// assert_eq!(program_type_by_name("xdp"), Some(ProgramKind::Xdp));
+/// assert_eq!(program_type_by_name("sched_cls"), Some(ProgramKind::SchedCls));
+/// assert_eq!(program_type_by_name("classifier"), Some(ProgramKind::SchedCls));
+/// assert_eq!(program_type_by_name("nonsense"), None);
+/// ```
+pub fn program_type_by_name(name: &str) -> Option<ProgramKind> {
+    let by_type = ebee_abi::prog_type::PROG_TYPES
+        .iter()
+        .find(|(_, type_name)| *type_name == name)
+        .and_then(|(id, _)| {
+            LIBBPF_1
+                .iter()
+                .map(|(_, _, kind, _)| kind)
+                .find(|kind| kind.prog_type() == Some(*id))
+        });
+    if let Some(kind) = by_type {
+        return Some(kind.clone());
+    }
+    let info = section_info(name);
+    (info.rule != TypeRule::None).then_some(info.kind)
+}
+
 impl ProgramKind {
-    /// The kind a section name stands for.
+    /// The kind a section name stands for (see [`TypeRule::for_section`]).
     pub fn from_section(section: &str) -> ProgramKind {
         section_info(section).kind
     }
@@ -346,11 +298,15 @@ mod tests {
             ("xdp", ProgramKind::Xdp, None),
             ("xdp/my_prog", ProgramKind::Xdp, Some("my_prog")),
             ("xdp/devmap", ProgramKind::Xdp, None),
+            ("xdp_mark", ProgramKind::Xdp, None),
+            ("xdp_vlan_remove_outer", ProgramKind::Xdp, None),
             ("tc", ProgramKind::SchedCls, None),
             ("classifier", ProgramKind::SchedCls, None),
+            ("classifier/x", ProgramKind::SchedCls, Some("x")),
             ("tc/ingress", ProgramKind::SchedCls, None),
             ("action", ProgramKind::SchedAct, None),
             ("socket", ProgramKind::SocketFilter, None),
+            ("socket1", ProgramKind::SocketFilter, None),
             (
                 "kprobe/do_sys_open",
                 ProgramKind::Kprobe,
@@ -386,10 +342,14 @@ mod tests {
             ("syscall", ProgramKind::Syscall, None),
             ("cgroup_skb/ingress", ProgramKind::CgroupSkb, None),
             ("sk_skb/stream_parser", ProgramKind::SkSkb, None),
+            ("sk_skb/other", ProgramKind::SkSkb, Some("other")),
             ("sk_msg", ProgramKind::SkMsg, None),
             ("lsm/file_open", ProgramKind::Lsm, Some("file_open")),
             ("perf_event", ProgramKind::PerfEvent, None),
             ("flow_dissector", ProgramKind::FlowDissector, None),
+            ("lwt_out", ProgramKind::LwtOut, None),
+            ("sk_lookup", ProgramKind::SkLookup, None),
+            ("cgroup/connect4", ProgramKind::CgroupSockAddr, None),
             ("?xdp", ProgramKind::Xdp, None),
         ];
         for (section, kind, target) in cases {
@@ -400,12 +360,35 @@ mod tests {
         assert!(section_info("xdp.frags").frags);
         assert!(section_info("lsm.s/bpf").sleepable);
         assert_eq!(
-            section_info("xdpfoo").kind,
-            ProgramKind::Unknown("xdpfoo".into())
-        );
-        assert_eq!(
             section_info("tcx/other").kind,
             ProgramKind::Unknown("tcx/other".into())
         );
+        assert_eq!(section_info("my_section").rule, TypeRule::None);
+    }
+
+    #[test]
+    fn rules_say_which_table_matched() {
+        let rule = |s: &str| section_info(s).rule.to_string();
+        assert_eq!(rule("xdp"), "libbpf 1.x: SEC(\"xdp\")");
+        assert_eq!(rule("xdp/prog"), "libbpf 0.x prefix \"xdp\"");
+        assert_eq!(rule("socket1"), "libbpf 0.x prefix \"socket\"");
+        assert_eq!(rule("kprobe/f"), "libbpf 1.x: SEC(\"kprobe+\")");
+        assert_eq!(rule("kprobe"), "libbpf 1.x: SEC(\"kprobe+\")");
+        assert_eq!(rule("sk_skb/x"), "libbpf 0.x prefix \"sk_skb\"");
+        assert_eq!(rule("xdp_devmap/f"), "libbpf 0.x prefix \"xdp_devmap\"");
+    }
+
+    #[test]
+    fn type_names_are_bpftools() {
+        assert_eq!(program_type_by_name("lwt_xmit"), Some(ProgramKind::LwtXmit));
+        assert_eq!(
+            program_type_by_name("socket"),
+            Some(ProgramKind::SocketFilter)
+        );
+        assert_eq!(
+            program_type_by_name("cgroup_sock_addr"),
+            Some(ProgramKind::CgroupSockAddr)
+        );
+        assert_eq!(program_type_by_name("unspec"), None);
     }
 }

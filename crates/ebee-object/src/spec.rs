@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ebee_isa::{slots_from_bytes, Insn};
+use ebee_isa::{slots_from_bytes, CallKind, Insn, Semantics};
 use object::elf;
 
 use crate::btf::{Btf, BtfExt};
@@ -12,10 +12,11 @@ use crate::btf_maps::btf_maps;
 use crate::elf::{Elf, ElfSection};
 use crate::error::read_file;
 use crate::globals::{globals, GlobalVariable};
-use crate::maps::{data_map, is_spin_lock, legacy_maps, single_lock, DataSection, MapSpec};
+use crate::legacy_maps::{is_legacy_maps_section, legacy_maps, link_inner_maps};
+use crate::maps::{data_map, is_spin_lock, single_lock, DataSection, MapSpec};
 use crate::programs::section_info;
-use crate::relocations::{resolve_relocations, Reloc};
-use crate::{ObjectError, ProgramKind};
+use crate::relocations::{resolve_relocations, semantics, Reloc};
+use crate::{ObjectError, ProgramKind, TypeRule};
 
 /// A program of the object file: a global function in a program section.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,8 +26,11 @@ pub struct ProgramSpec {
     pub name: String,
     /// The section it is in (`xdp`, `kprobe/do_sys_open`).
     pub section: String,
-    /// What the section name says it is.
+    /// What the section name says it is (or what the host set, see
+    /// [`ObjectSpec::set_program_type`]).
     pub kind: ProgramKind,
+    /// The rule that chose [`ProgramSpec::kind`].
+    pub rule: TypeRule,
     /// The part of the section name after the kind (`do_sys_open` of `kprobe/do_sys_open`).
     pub attach_target: Option<String>,
     /// The section name asks for a sleepable program (`fentry.s/…`, `syscall`…).
@@ -100,6 +104,7 @@ pub struct ObjectSpec {
     pub(crate) btf: Option<Btf>,
     pub(crate) ext: BtfExt,
     pub(crate) code: Vec<Code>,
+    pub(crate) warnings: Vec<String>,
 }
 
 impl ObjectSpec {
@@ -134,9 +139,12 @@ impl ObjectSpec {
             None => None,
         };
         let mut maps = Vec::new();
-        if let Some(section) = elf.section_by_name("maps") {
-            maps.extend(legacy_maps(&elf, section)?);
+        for section in &elf.sections {
+            if is_legacy_maps_section(&section.name) {
+                maps.extend(legacy_maps(&elf, section)?);
+            }
         }
+        link_inner_maps(&mut maps)?;
         if let Some(section) = elf.section_by_name(".maps") {
             let first = maps.len();
             maps.extend(btf_maps(&elf, section, btf.as_ref(), first)?);
@@ -177,6 +185,7 @@ impl ObjectSpec {
             code[index].relocs = relocs;
         }
         let programs = programs(&elf, &code);
+        let warnings = elf.warnings.clone();
         Ok(ObjectSpec {
             license,
             kernel_version,
@@ -186,6 +195,7 @@ impl ObjectSpec {
             btf,
             ext,
             code,
+            warnings,
         })
     }
 
@@ -278,6 +288,103 @@ impl ObjectSpec {
         Ok(())
     }
 
+    /// Sets map `name`'s value size before it is created, as libbpf's
+    /// `bpf_map__set_value_size` does (a scratch array declared with value size 0, sized by
+    /// the agent). Whether the size is valid is for map creation to say. Global data maps
+    /// keep their section's size.
+    pub fn set_map_value_size(&mut self, name: &str, value_size: u32) -> Result<(), ObjectError> {
+        let map = self.map_to_resize(name)?;
+        map.value_size = value_size;
+        Ok(())
+    }
+
+    /// Sets map `name`'s key size before it is created (`bpf_map__set_key_size`).
+    pub fn set_map_key_size(&mut self, name: &str, key_size: u32) -> Result<(), ObjectError> {
+        let map = self.map_to_resize(name)?;
+        map.key_size = key_size;
+        Ok(())
+    }
+
+    /// Sets map `name`'s `max_entries` before it is created (`bpf_map__set_max_entries`).
+    ///
+    /// ```no_run
+    /// use ebee_object::ObjectSpec;
+    /// let mut spec = ObjectSpec::read("agent.bpf.o")?;
+    /// spec.set_max_entries("events", 1 << 16)?;
+    /// spec.set_map_value_size("scratch", 256)?;
+    /// # Ok::<(), ebee_object::ObjectError>(())
+    /// ```
+    pub fn set_max_entries(&mut self, name: &str, max_entries: u32) -> Result<(), ObjectError> {
+        let map = self.map_to_resize(name)?;
+        map.max_entries = max_entries;
+        Ok(())
+    }
+
+    fn map_to_resize(&mut self, name: &str) -> Result<&mut MapSpec, ObjectError> {
+        let not_found = |reason: &str| ObjectError::NotFound {
+            what: "map",
+            name: name.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let map = self
+            .maps
+            .iter_mut()
+            .find(|m| m.name == name)
+            .ok_or_else(|| not_found("there is no such map"))?;
+        if matches!(map.origin, crate::MapOrigin::GlobalData(_)) {
+            return Err(not_found(
+                "is a global data section, whose size is the section's",
+            ));
+        }
+        Ok(map)
+    }
+
+    /// What the object has that Linux accepts but a careful toolchain would not write
+    /// (`e_machine` 0): loading goes on; hosts show these to their user.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// Gives program `name` the type `kind` instead of the one its section name says, as
+    /// `bpftool prog load … type` or libbpf's `bpf_program__set_type` do; `given` is the
+    /// name the user gave, recorded in [`ProgramSpec::rule`] ([`TypeRule::Override`]).
+    /// The expected attach type comes from `given` when it is a section name libbpf knows.
+    ///
+    /// ```no_run
+    /// use ebee_object::{program_type_by_name, ObjectSpec};
+    /// let mut spec = ObjectSpec::read("prog.bpf.o")?;
+    /// let kind = program_type_by_name("xdp").expect("a type name");
+    /// spec.set_program_type("my_prog", kind, "xdp")?;
+    /// # Ok::<(), ebee_object::ObjectError>(())
+    /// ```
+    pub fn set_program_type(
+        &mut self,
+        name: &str,
+        kind: ProgramKind,
+        given: &str,
+    ) -> Result<(), ObjectError> {
+        let program = self
+            .programs
+            .iter_mut()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ObjectError::NotFound {
+                what: "program",
+                name: name.to_owned(),
+                reason: "there is no such program".into(),
+            })?;
+        program.kind = kind;
+        program.rule = TypeRule::Override(given.to_owned());
+        Ok(())
+    }
+
+    /// [`ObjectSpec::set_program_type`] for every program of the object.
+    pub fn set_all_program_types(&mut self, kind: &ProgramKind, given: &str) {
+        for program in &mut self.programs {
+            program.kind = kind.clone();
+            program.rule = TypeRule::Override(given.to_owned());
+        }
+    }
+
     /// The object's BTF (`.BTF`), if it has one.
     pub fn btf(&self) -> Option<&Btf> {
         self.btf.as_ref()
@@ -361,26 +468,31 @@ fn code_section(elf: &Elf<'_>, section: &ElfSection<'_>) -> Result<Code, ObjectE
 }
 
 /// The programs: every global function of a code section other than `.text` (static
-/// functions there are subprograms), or the whole section when it has no function symbol.
+/// functions there are subprograms), or the whole section when it has no function symbol;
+/// then the global functions of `.text` that nothing calls or takes the address of, as
+/// their own entry points (with no type: [`TypeRule::None`]), as PREVAIL and bpftool-style
+/// loaders list them.
 fn programs(elf: &Elf<'_>, code: &[Code]) -> Vec<ProgramSpec> {
     let mut programs = Vec::new();
+    let is_global = |section: &Code, function: &Function| {
+        elf.symbol_named(section.elf_index, &function.name)
+            .is_some_and(|s| s.is_function() && s.is_global())
+    };
     for (index, section) in code.iter().enumerate() {
         if section.name == ".text" {
             continue;
         }
         let info = section_info(&section.name);
         for (f, function) in section.functions.iter().enumerate() {
-            let is_global = elf
-                .symbol_named(section.elf_index, &function.name)
-                .is_some_and(|s| s.is_function() && s.is_global());
             let whole_section = function.name == section.name && function.start == 0;
-            if !is_global && !whole_section {
+            if !is_global(section, function) && !whole_section {
                 continue;
             }
             programs.push(ProgramSpec {
                 name: function.name.clone(),
                 section: section.name.clone(),
                 kind: info.kind.clone(),
+                rule: info.rule.clone(),
                 attach_target: info.attach_target.clone(),
                 sleepable: info.sleepable,
                 frags: info.frags,
@@ -389,6 +501,46 @@ fn programs(elf: &Elf<'_>, code: &[Code]) -> Vec<ProgramSpec> {
                 function: f,
             });
         }
+    }
+    let Some(text) = code.iter().position(|c| c.name == ".text") else {
+        return programs;
+    };
+    let targets: std::collections::HashSet<usize> = code
+        .iter()
+        .flat_map(|c| c.relocs.values())
+        .filter_map(|reloc| match reloc {
+            Reloc::Call { code, slot } | Reloc::FuncAddr { code, slot } if *code == text => {
+                Some(*slot)
+            }
+            _ => None,
+        })
+        .collect();
+    let section = &code[text];
+    for (f, function) in section.functions.iter().enumerate() {
+        if !is_global(section, function) || targets.contains(&function.start) {
+            continue;
+        }
+        // A `.text` function called only through a call without a relocation (static,
+        // same section: `call imm` relative) is a subprogram too.
+        let called_locally = section.slots.iter().enumerate().any(|(pc, slot)| {
+            matches!(semantics(slot), Some(Semantics::Call(CallKind::Local)))
+                && usize::try_from(pc as i64 + 1 + i64::from(slot.imm)).ok() == Some(function.start)
+        });
+        if called_locally {
+            continue;
+        }
+        programs.push(ProgramSpec {
+            name: function.name.clone(),
+            section: section.name.clone(),
+            kind: ProgramKind::Unknown(section.name.clone()),
+            rule: TypeRule::None,
+            attach_target: None,
+            sleepable: false,
+            frags: false,
+            len: function.len,
+            code: text,
+            function: f,
+        });
     }
     programs
 }
