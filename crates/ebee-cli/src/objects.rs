@@ -3,7 +3,7 @@
 use crate::input::parse_hex;
 use anyhow::{bail, Context, Result};
 use ebee::map_state::{self, MapsState};
-use ebee::{Engine, Object, Program};
+use ebee::{Engine, Object, ObjectBuilder, Program};
 use std::path::{Path, PathBuf};
 
 /// Map options shared by `run`, `xdp` and `tc`.
@@ -21,15 +21,42 @@ pub struct MapArgs {
     pub maps_out: Option<PathBuf>,
 }
 
+/// The program-type override of `run`, `xdp`, `tc` and `prog list`.
+#[derive(clap::Args, Debug, Default)]
+pub struct TypeArg {
+    /// Load every program of the object as this type instead of the one its section name
+    /// says, as `bpftool prog load … type TYPE`: a program type (xdp, sched_cls,
+    /// socket_filter, kprobe, …) or a section name libbpf knows (classifier, socket,
+    /// cgroup/connect4, …).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub program_type: Option<String>,
+}
+
 /// Loads the object at `path` with the default engine.
-pub fn load(path: &Path) -> Result<Object> {
-    load_with(&Engine::new(), path)
+pub fn load(path: &Path, types: &TypeArg) -> Result<Object> {
+    load_with(&Engine::new(), path, types)
+}
+
+/// Parses the object at `path`, with the type override applied; warnings are printed.
+pub fn open(engine: &Engine, path: &Path, types: &TypeArg) -> Result<ObjectBuilder> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {name}"))?;
+    let mut builder = engine.open(&bytes).with_context(|| name.clone())?;
+    if let Some(program_type) = &types.program_type {
+        builder
+            .set_program_type(None, program_type)
+            .with_context(|| format!("--type {program_type}"))?;
+    }
+    for warning in builder.spec().warnings() {
+        eprintln!("ebee: warning: {name}: {warning}");
+    }
+    Ok(builder)
 }
 
 /// Loads the object at `path` with `engine` (its budget, CPUs, trace sink).
-pub fn load_with(engine: &Engine, path: &Path) -> Result<Object> {
-    engine
-        .load_file(path)
+pub fn load_with(engine: &Engine, path: &Path, types: &TypeArg) -> Result<Object> {
+    open(engine, path, types)?
+        .load()
         .with_context(|| path.display().to_string())
 }
 

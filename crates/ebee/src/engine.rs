@@ -163,6 +163,11 @@ impl Engine {
         self.trace.clone()
     }
 
+    /// Whether the embedder registered a helper with this id.
+    pub(crate) fn provides_helper(&self, id: u32) -> bool {
+        self.custom.iter().any(|c| c.key == Ok(id))
+    }
+
     /// The embedder's helpers and kfuncs.
     pub(crate) fn custom(&self) -> &[Custom] {
         &self.custom

@@ -37,6 +37,13 @@ pub enum Error {
     /// No program has this name.
     #[error("no program named {0}")]
     NoSuchProgram(String),
+    /// A program-type override names no program type.
+    #[error(
+        "unknown program type {0:?}: expected a program type as bpftool names it (xdp, \
+         sched_cls, socket_filter, kprobe, …) or a section name libbpf knows (classifier, \
+         socket, cgroup/connect4, …)"
+    )]
+    UnknownProgramType(String),
     /// A reference the linker left could not be resolved.
     #[error("program {program}, instruction {pc}: {message}")]
     Link {

@@ -9,8 +9,8 @@ use crate::program::Program;
 use crate::program_type::{self, ProgramTypeSpec};
 use crate::runtime::{map_address, Runtime};
 use ebee_isa::{Instruction, Op, Semantics};
-use ebee_maps::{Map, MapType};
-use ebee_object::{DataSection, MapOrigin, ObjectSpec, SlotTarget};
+use ebee_maps::Map;
+use ebee_object::{DataSection, MapOrigin, ObjectSpec, SlotTarget, TypeRule};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -33,6 +33,52 @@ impl ObjectBuilder {
     /// Sets global variable `name` (in `.rodata`, `.data`, `.bss`, …) to `bytes`.
     pub fn set_global(&mut self, name: &str, bytes: &[u8]) -> Result<&mut Self, Error> {
         self.spec.set_global(name, bytes)?;
+        Ok(self)
+    }
+
+    /// Sets map `name`'s value size before it is created (libbpf's
+    /// `bpf_map__set_value_size`); an invalid size is refused when the map is created.
+    ///
+    /// ```no_run
+    /// let bytes = std::fs::read("agent.bpf.o")?;
+    /// let mut builder = ebee::Engine::new().open(&bytes)?;
+    /// builder.set_map_value_size("scratch", 256)?.set_max_entries("events", 4096)?;
+    /// builder.set_program_type(None, "xdp")?; // every program, as `--type xdp`
+    /// let object = builder.load()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_map_value_size(&mut self, name: &str, size: u32) -> Result<&mut Self, Error> {
+        self.spec.set_map_value_size(name, size)?;
+        Ok(self)
+    }
+
+    /// Sets map `name`'s key size before it is created (`bpf_map__set_key_size`).
+    pub fn set_map_key_size(&mut self, name: &str, size: u32) -> Result<&mut Self, Error> {
+        self.spec.set_map_key_size(name, size)?;
+        Ok(self)
+    }
+
+    /// Sets map `name`'s `max_entries` before it is created (`bpf_map__set_max_entries`).
+    pub fn set_max_entries(&mut self, name: &str, max_entries: u32) -> Result<&mut Self, Error> {
+        self.spec.set_max_entries(name, max_entries)?;
+        Ok(self)
+    }
+
+    /// Gives program `program` (every program with `None`) the type `type_name` instead of
+    /// the one its section says, as `bpftool prog load … type` does: a program type as
+    /// bpftool names it (`xdp`, `sched_cls`) or a section name libbpf knows (`classifier`,
+    /// `cgroup/connect4`, which also gives the expected attach type).
+    pub fn set_program_type(
+        &mut self,
+        program: Option<&str>,
+        type_name: &str,
+    ) -> Result<&mut Self, Error> {
+        let kind = ebee_object::program_type_by_name(type_name)
+            .ok_or_else(|| Error::UnknownProgramType(type_name.to_string()))?;
+        match program {
+            Some(name) => self.spec.set_program_type(name, kind, type_name)?,
+            None => self.spec.set_all_program_types(&kind, type_name),
+        }
         Ok(self)
     }
 
@@ -77,6 +123,7 @@ impl ObjectBuilder {
         fill_prog_arrays(&spec, &runtime, &programs)?;
         Ok(Object {
             license: spec.license().to_string(),
+            warnings: spec.warnings().to_vec(),
             runtime,
             programs,
         })
@@ -86,6 +133,7 @@ impl ObjectBuilder {
 /// A loaded object: its maps and programs.
 pub struct Object {
     license: String,
+    warnings: Vec<String>,
     runtime: Arc<Runtime>,
     programs: Vec<Program>,
 }
@@ -126,6 +174,12 @@ impl Object {
         Ok(())
     }
 
+    /// What the object has that Linux accepts but a careful toolchain would not write
+    /// (`e_machine` 0), for the host to show.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     /// The license string of the object.
     pub fn license(&self) -> &str {
         &self.license
@@ -138,12 +192,22 @@ fn next_program_id() -> u32 {
 }
 
 /// The spec of a program: its kind's program type with the expected attach type its section
-/// gives (sock_addr, cgroup_skb and cgroup/sock rules depend on it). `None` (types without a
-/// spec) runs the program with a generic context of host bytes.
-fn type_spec(program: &ebee_object::LinkedProgram) -> Option<&'static ProgramTypeSpec> {
+/// gives (sock_addr, cgroup_skb and cgroup/sock rules depend on it), or the name of a type
+/// override gives. `None` (types without a spec) runs the program with a generic context of
+/// host bytes.
+pub(crate) fn type_spec(program: &ebee_object::LinkedProgram) -> Option<&'static ProgramTypeSpec> {
     let prog_type = program.kind.prog_type()?;
-    let attach_type = ebee_object::expected_attach_type(&program.section);
+    let attach_type = ebee_object::expected_attach_type(attach_section(program));
     program_type::spec_for(prog_type, attach_type)
+}
+
+/// The name whose libbpf rules give a program's expected attach type: its section, or the
+/// name a type override was given.
+pub(crate) fn attach_section(program: &ebee_object::LinkedProgram) -> &str {
+    match &program.rule {
+        TypeRule::Override(name) => name,
+        _ => &program.section,
+    }
 }
 
 fn create_maps(spec: &ObjectSpec, ncpus: usize) -> Result<Vec<Arc<Map>>, Error> {
@@ -183,14 +247,13 @@ fn create_maps(spec: &ObjectSpec, ncpus: usize) -> Result<Vec<Arc<Map>>, Error> 
     Ok(maps)
 }
 
-/// The ebee-maps spec of a map definition. As libbpf does, a perf event array without
-/// `max_entries` gets one entry per CPU (`ncpus`).
+/// The ebee-maps spec of a map definition, with libbpf's load-time adjustments
+/// ([`ebee_object::MapSpec::adjusted_for_load`]: perf event array defaults from `ncpus`,
+/// ring buffer sizes rounded up to a power-of-two number of pages).
 fn convert_spec(def: &ebee_object::MapSpec, ncpus: usize) -> Result<ebee_maps::MapSpec, Error> {
+    let def = &def.adjusted_for_load(ncpus, ebee_maps::PAGE_SIZE);
     let map_type = ebee_maps::implemented_type(&def.name, def.map_type)?;
-    let max_entries = match (map_type, def.max_entries) {
-        (MapType::PerfEventArray, 0) => u32::try_from(ncpus).unwrap_or(u32::MAX),
-        (_, n) => n,
-    };
+    let max_entries = def.max_entries;
     let mut spec = ebee_maps::MapSpec::new(
         &def.name,
         map_type,

@@ -22,6 +22,8 @@ pub struct Args {
     program: Option<String>,
     #[command(flatten)]
     maps: MapArgs,
+    #[command(flatten)]
+    types: objects::TypeArg,
     /// Write the packets the program passed (XDP_PASS / TC_ACT_OK), as it modified them.
     #[arg(long)]
     write_pass: Option<PathBuf>,
@@ -42,7 +44,7 @@ pub enum Hook {
 
 pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
     let packets = pcap::read(&args.pcap)?;
-    let object = objects::load(&args.object)?;
+    let object = objects::load(&args.object, &args.types)?;
     let types: &[&str] = match hook {
         Hook::Xdp => &["xdp"],
         Hook::Tc => &["sched_cls", "sched_act"],

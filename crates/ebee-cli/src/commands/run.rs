@@ -34,6 +34,8 @@ pub struct Args {
     ctx_out: Option<PathBuf>,
     #[command(flatten)]
     maps: crate::objects::MapArgs,
+    #[command(flatten)]
+    types: crate::objects::TypeArg,
     /// Run this many times and report the mean time per run.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
@@ -114,7 +116,7 @@ fn run_object(args: &Args) -> Result<ExitCode> {
         bail!("--mem is for raw programs; use --data-in with an object");
     }
     let engine = ebee::Engine::new().with_budget(args.budget);
-    let object = crate::objects::load_with(&engine, &args.file)?;
+    let object = crate::objects::load_with(&engine, &args.file, &args.types)?;
     let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;
     crate::objects::apply_maps(&object, &args.maps)?;
     let data_in = read_file(&args.data_in)?.unwrap_or_default();
