@@ -341,6 +341,39 @@ impl KernelObject {
         crate::parsed::load(elf, opts)
     }
 
+    /// [`Self::load_parsed`] for an object ebee-object has already parsed, and the host may
+    /// have changed: program types set ([`ObjectSpec::set_program_type`]), map sizes set
+    /// ([`ObjectSpec::set_map_value_size`], [`ObjectSpec::set_max_entries`]), globals set.
+    /// `elf` is the file `spec` was parsed from (its BTF is loaded from it).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Self::load_parsed`].
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use ebee_kernel::{KernelObject, LoadOptions};
+    /// use ebee_object::{program_type_by_name, ObjectSpec};
+    ///
+    /// let elf = std::fs::read("prog.o")?;
+    /// let mut spec = ObjectSpec::parse(&elf)?;
+    /// spec.set_all_program_types(&program_type_by_name("xdp").unwrap(), "xdp");
+    /// let obj = KernelObject::load_spec(&elf, spec, &LoadOptions::default())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`ObjectSpec::set_program_type`]: ebee_object::ObjectSpec::set_program_type
+    /// [`ObjectSpec::set_map_value_size`]: ebee_object::ObjectSpec::set_map_value_size
+    /// [`ObjectSpec::set_max_entries`]: ebee_object::ObjectSpec::set_max_entries
+    pub fn load_spec(
+        elf: &[u8],
+        spec: ebee_object::ObjectSpec,
+        opts: &LoadOptions,
+    ) -> Result<Self> {
+        crate::parsed::load_spec(elf, spec, opts)
+    }
+
     /// Loads `elf` with `loader`: [`Self::load`] or [`Self::load_parsed`].
     ///
     /// # Errors

@@ -17,7 +17,7 @@ use ebee_abi::pseudo::{BPF_PSEUDO_MAP_FD, BPF_PSEUDO_MAP_VALUE};
 use ebee_abi::MapType;
 use ebee_object::{
     Btf, BtfKind, DataSection, LinkedProgram, MapOrigin, MapSpec, ObjectSpec, ProgramKind,
-    SlotTarget,
+    SlotTarget, TypeRule,
 };
 
 use crate::error::{chain, Error, Result};
@@ -55,7 +55,16 @@ const LOG_SIZES: [usize; 3] = [1 << 20, 16 << 20, 128 << 20];
 
 /// See [`KernelObject::load_parsed`].
 pub(crate) fn load(elf: &[u8], opts: &LoadOptions) -> Result<KernelObject> {
-    let mut spec = ObjectSpec::parse(elf).map_err(|e| Error::Object(chain(&e)))?;
+    let spec = ObjectSpec::parse(elf).map_err(|e| Error::Object(chain(&e)))?;
+    load_spec(elf, spec, opts)
+}
+
+/// See [`KernelObject::load_spec`].
+pub(crate) fn load_spec(
+    elf: &[u8],
+    mut spec: ObjectSpec,
+    opts: &LoadOptions,
+) -> Result<KernelObject> {
     for (name, value) in &opts.globals {
         spec.set_global(name, value)
             .map_err(|e| Error::Object(format!("global `{name}`: {}", chain(&e))))?;
@@ -210,34 +219,17 @@ impl Context<'_> {
             }
             None => None,
         };
-        let (mut key_size, mut value_size, mut max_entries) =
-            (map.key_size, map.value_size, map.max_entries);
-        match MapType::from_kernel_id(map.map_type) {
-            Some(MapType::PerfEventArray) => {
-                if max_entries == 0 {
-                    max_entries = u32::try_from(self.cpus).unwrap_or(u32::MAX);
-                }
-                if key_size == 0 {
-                    key_size = 4;
-                }
-                if value_size == 0 {
-                    value_size = 4;
-                }
-            }
-            Some(MapType::RingBuf | MapType::UserRingbuf) => {
-                max_entries = ringbuf_size(max_entries);
-            }
-            _ => {}
-        }
+        // libbpf's adjustments: perf event array defaults, ring buffer sizes.
+        let map = &map.adjusted_for_load(self.cpus, page_size());
         let btf = self
             .btf
             .filter(|_| takes_btf(map.map_type))
             .and_then(|fd| Some((fd, map.key_type_id.unwrap_or(0), map.value_type_id?)));
         let mut request = sys::MapCreate {
             map_type: map.map_type,
-            key_size,
-            value_size,
-            max_entries,
+            key_size: map.key_size,
+            value_size: map.value_size,
+            max_entries: map.max_entries,
             map_flags: map.map_flags,
             numa_node: map.numa_node,
             map_extra: map.map_extra,
@@ -343,10 +335,15 @@ impl Context<'_> {
         if let Some(reason) = needs_attach_target(&program.kind, &program.section) {
             return Ok(ProgramSlot::skipped(name, reason));
         }
-        let section = program
-            .section
-            .strip_prefix('?')
-            .unwrap_or(&program.section);
+        // The expected attach type: from the section, or from the name a type override
+        // was given.
+        let section = match &program.rule {
+            TypeRule::Override(name) => name.as_str(),
+            _ => program
+                .section
+                .strip_prefix('?')
+                .unwrap_or(&program.section),
+        };
         let spec = self.spec.program(name);
         let mut prog_flags = 0;
         if spec.is_some_and(|p| p.sleepable) {
@@ -519,27 +516,11 @@ fn takes_btf(map_type: u32) -> bool {
     )
 }
 
-/// A ring buffer's size as the kernel wants it: a power-of-two number of pages (libbpf's
-/// `adjust_ringbuf_sz`: the smallest such size not below the one asked for; 0 stays 0 so
-/// that the kernel says it is wrong).
-fn ringbuf_size(size: u32) -> u32 {
+/// The host's page size (ring buffer sizes are whole pages).
+fn page_size() -> u32 {
     // SAFETY: sysconf only reads a configuration value.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    let page = u32::try_from(page).ok().filter(|&p| p > 0).unwrap_or(4096);
-    if size == 0 || (size.is_multiple_of(page) && (size / page).is_power_of_two()) {
-        return size;
-    }
-    let mut pages: u32 = 1;
-    while let Some(bytes) = pages.checked_mul(page) {
-        if bytes >= size {
-            return bytes;
-        }
-        pages = match pages.checked_mul(2) {
-            Some(p) => p,
-            None => break,
-        };
-    }
-    size
+    u32::try_from(page).ok().filter(|&p| p > 0).unwrap_or(4096)
 }
 
 /// Why a program of this kind cannot be loaded without knowing more than the object says.
@@ -669,16 +650,6 @@ mod tests {
             at::BPF_TRACE_KPROBE_MULTI
         );
         assert_eq!(expected_attach_type("xdpfoo"), 0);
-    }
-
-    #[test]
-    fn ring_buffer_sizes_are_power_of_two_pages() {
-        assert_eq!(ringbuf_size(0), 0);
-        assert_eq!(ringbuf_size(4096), 4096);
-        assert_eq!(ringbuf_size(1), 4096);
-        assert_eq!(ringbuf_size(4097), 8192);
-        assert_eq!(ringbuf_size(3 * 4096), 4 * 4096);
-        assert_eq!(ringbuf_size(1 << 20), 1 << 20);
     }
 
     #[test]

@@ -78,7 +78,10 @@ pub fn prog(command: ProgCommand) -> Result<ExitCode> {
         }
         let missing: Vec<String> = p.missing_helpers().map(helper_label).collect();
         if !missing.is_empty() {
-            println!("    missing:   {} (listed; running fails)", missing.join(", "));
+            println!(
+                "    missing:   {} (listed; running fails)",
+                missing.join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

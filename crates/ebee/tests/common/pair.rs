@@ -89,6 +89,46 @@ impl Pair {
         Some(pair)
     }
 
+    /// Loads the object bytes `elf` in both from one parsed object, after `adjust` changed
+    /// it through ebee's builder (map sizes, program types): ebee loads the builder, the
+    /// kernel the builder's `ObjectSpec` through the raw-bpf(2) oracle
+    /// (`KernelObject::load_spec`), so whatever format ebee-object reads is compared. `None`
+    /// (after printing why) when the kernel cannot be the oracle here.
+    pub fn load_spec(
+        name: &str,
+        elf: &[u8],
+        adjust: impl FnOnce(&mut ebee::ObjectBuilder),
+    ) -> Option<Pair> {
+        if let Err(reason) = ebee_kernel::availability() {
+            eprintln!("skipping: the kernel cannot be the oracle here: {reason}");
+            return None;
+        }
+        super::pin_to_cpu(0);
+        let ncpus = ebee_kernel::num_possible_cpus().expect("possible CPUs");
+        let trace = Arc::new(CollectTrace::default());
+        let engine = Engine::new().with_cpus(ncpus).with_trace(trace.clone());
+        let mut builder = engine
+            .open(elf)
+            .unwrap_or_else(|e| panic!("{name}: ebee parses: {e}"));
+        adjust(&mut builder);
+        let spec = builder.spec().clone();
+        let ebee = builder
+            .load()
+            .unwrap_or_else(|e| panic!("{name}: ebee loads: {e}"));
+        let kernel = KernelObject::load_spec(elf, spec, &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: the kernel loads: {e}"));
+        let pair = Pair {
+            name: name.to_string(),
+            ebee,
+            kernel,
+            ncpus,
+            trace,
+            cpu: std::sync::atomic::AtomicUsize::new(0),
+        };
+        pair.assert_same_map_definitions();
+        Some(pair)
+    }
+
     /// Runs from now on happen on `cpu`: pins the calling thread to it (the kernel runs an
     /// XDP or TC test on the caller's CPU) and gives ebee the same CPU.
     pub fn set_cpu(&self, cpu: usize) {
