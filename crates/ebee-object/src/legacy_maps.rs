@@ -48,7 +48,7 @@ pub(crate) fn legacy_maps(
     }
     let count = symbols.len() as u64;
     let shared_size = || {
-        if section.size == 0 || section.size % count != 0 {
+        if section.size == 0 || !section.size.is_multiple_of(count) {
             Err(ObjectError::section(
                 &section.name,
                 format!(
