@@ -149,7 +149,8 @@ pub fn pick<'o>(
         let names: Vec<&str> = object.programs().iter().map(|p| p.name()).collect();
         return object.program(name).with_context(|| {
             format!(
-                "{}: no program named {name} (it has: {})",
+                "{}: no program named {name} (it has: {}; a function of .text that no \
+                 section calls loads only with --type)",
                 path.display(),
                 names.join(", ")
             )

@@ -106,6 +106,20 @@ fn run_selects_a_text_entry_point_with_a_type_override() {
         serde_json::from_str::<serde_json::Value>(stdout.trim()).unwrap()["retval"].clone()
     };
     assert_eq!(retval("xdp"), 1); // XDP_DROP: 64 bytes of packet
+                                  // Without a type it is listed, but not loaded: the message says what to add.
+    let (ok, _, stderr) = ebee(&[
+        "run",
+        object.to_str().unwrap(),
+        "--program",
+        "text_entry",
+        "--data-in",
+        data.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("no program named text_entry") && stderr.contains("--type"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -609,6 +609,9 @@ fn expected_attach_type(section: &str) -> u32 {
         ("uretprobe.multi", BPF_TRACE_UPROBE_MULTI),
         ("uprobe.session.s", BPF_TRACE_UPROBE_SESSION),
         ("uprobe.session", BPF_TRACE_UPROBE_SESSION),
+        // libbpf 0.x's names for devmap and cpumap programs.
+        ("xdp_devmap", at::BPF_XDP_DEVMAP),
+        ("xdp_cpumap", at::BPF_XDP_CPUMAP),
         ("xdp", at::BPF_XDP),
         ("sockops", at::BPF_CGROUP_SOCK_OPS),
         ("sk_msg", at::BPF_SK_MSG_VERDICT),
@@ -650,6 +653,7 @@ mod tests {
             at::BPF_TRACE_KPROBE_MULTI
         );
         assert_eq!(expected_attach_type("xdpfoo"), 0);
+        assert_eq!(expected_attach_type("xdp_devmap/f"), at::BPF_XDP_DEVMAP);
     }
 
     #[test]

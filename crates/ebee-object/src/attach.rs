@@ -49,6 +49,9 @@ const ATTACH_TYPES: &[(&str, u32)] = &[
     ("xdp.frags/devmap", BPF_XDP_DEVMAP),
     ("xdp/cpumap", BPF_XDP_CPUMAP),
     ("xdp.frags/cpumap", BPF_XDP_CPUMAP),
+    // libbpf 0.x's names for devmap and cpumap programs.
+    ("xdp_devmap", BPF_XDP_DEVMAP),
+    ("xdp_cpumap", BPF_XDP_CPUMAP),
     ("tcx/ingress", BPF_TCX_INGRESS),
     ("tcx/egress", BPF_TCX_EGRESS),
     ("netkit/primary", BPF_NETKIT_PRIMARY),
@@ -70,6 +73,7 @@ const ATTACH_TYPES: &[(&str, u32)] = &[
 /// assert_eq!(expected_attach_type("cgroup/connect4"), Some(10));
 /// assert_eq!(expected_attach_type("cgroup_skb/egress"), Some(1));
 /// assert_eq!(expected_attach_type("sk_lookup/redirect"), Some(36));
+/// assert_eq!(expected_attach_type("xdp_devmap/forward"), Some(33));
 /// assert_eq!(expected_attach_type("kprobe/do_exit"), None);
 /// ```
 pub fn expected_attach_type(section: &str) -> Option<u32> {

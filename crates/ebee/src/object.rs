@@ -82,7 +82,8 @@ impl ObjectBuilder {
         Ok(self)
     }
 
-    /// Creates the maps and loads every program.
+    /// Creates the maps and loads every program (but the `.text` entry points no type was
+    /// given: see [`ObjectBuilder::set_program_type`]).
     pub fn load(self) -> Result<Object, Error> {
         let engine = self.engine;
         let spec = self.spec;
@@ -91,6 +92,12 @@ impl ObjectBuilder {
         let linked = spec.link(None)?;
         let mut programs = Vec::new();
         for program in linked {
+            // A `.text` function no section calls has no type until the host gives it one
+            // (`set_program_type`); as the kernel cannot load it without one, it is listed
+            // ([`Engine::list_programs`]) but not loaded.
+            if program.section == ".text" && program.rule == TypeRule::None {
+                continue;
+            }
             let type_spec = type_spec(&program);
             let mut instructions = program.instructions.clone().into_instructions();
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
