@@ -48,6 +48,13 @@ pub const BPF_F_INNER_MAP: u32 = 1 << 12;
 pub const BPF_F_ACCESS_MASK: u32 =
     BPF_F_RDONLY | BPF_F_RDONLY_PROG | BPF_F_WRONLY | BPF_F_WRONLY_PROG;
 
+/// `BPF_PROG_LOAD` flag: the verifier enforces alignment as on strict-alignment CPUs.
+pub const BPF_F_STRICT_ALIGNMENT: u32 = 1 << 0;
+/// `BPF_PROG_LOAD` flag: the verifier skips alignment checks (tests only).
+pub const BPF_F_ANY_ALIGNMENT: u32 = 1 << 1;
+/// `BPF_PROG_LOAD` flag: the program may sleep (syscall, sleepable LSM/tracing programs).
+pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
+
 /// `BPF_PROG_TEST_RUN` flag: run on the CPU given in the request.
 pub const BPF_F_TEST_RUN_ON_CPU: u32 = 1 << 0;
 /// `BPF_PROG_TEST_RUN` flag: XDP frames are really transmitted/redirected.

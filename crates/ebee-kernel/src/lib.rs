@@ -81,6 +81,7 @@
 #![deny(missing_docs)]
 
 mod aya_loader;
+pub mod caps;
 pub mod consts;
 mod elf_fixup;
 mod error;
@@ -90,6 +91,7 @@ mod maps;
 mod object;
 mod parsed;
 mod raw;
+mod raw_map;
 mod sys;
 mod trace;
 mod unpin;
@@ -100,6 +102,7 @@ pub use events::PerfRecord;
 pub use maps::MapInfo;
 pub use object::{KernelObject, LoadOptions, Loader, ProgramInfo, TestRun, TestRunResult};
 pub use raw::RawProgram;
+pub use raw_map::{RawMapFd, RawMapSpec};
 pub use trace::TraceCapture;
 
 /// The number of possible CPUs (from `/sys/devices/system/cpu/possible`): the

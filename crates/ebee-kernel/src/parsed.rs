@@ -42,8 +42,8 @@ const BPF_TRACE_UPROBE_SESSION: u32 = 57;
 /// `BPF_NETFILTER`.
 const BPF_NETFILTER: u32 = 45;
 
-/// `BPF_PROG_LOAD` flags (`linux/bpf.h`).
-const BPF_F_SLEEPABLE: u32 = 1 << 4;
+use ebee_abi::flags::BPF_F_SLEEPABLE;
+/// `BPF_PROG_LOAD` flag (`linux/bpf.h`).
 const BPF_F_XDP_HAS_FRAGS: u32 = 1 << 5;
 
 /// The `lddw` opcode (`BPF_LD | BPF_IMM | BPF_DW`).

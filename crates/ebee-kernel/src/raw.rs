@@ -1,6 +1,6 @@
 //! [`RawProgram`]: one program loaded from raw instructions with `BPF_PROG_LOAD`, for program
 //! types and attach types aya 0.14 cannot load from an ELF section (lwt_*, syscall, the unix
-//! sock_addr hooks). Programs loaded this way may not reference maps. Also the
+//! sock_addr hooks). Map references are patched by the caller, to fds of [`crate::RawMapFd`]s. Also the
 //! `BPF_PROG_TEST_RUN` of any program fd, which [`crate::KernelObject::test_run`] uses too.
 
 use std::os::fd::{AsFd, OwnedFd};

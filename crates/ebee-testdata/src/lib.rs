@@ -47,6 +47,7 @@ mod packets;
 mod pcap;
 mod pools;
 mod scenarios;
+pub mod verifier_corpus;
 
 pub use ebee_abi::xdp_action::{XDP_ABORTED, XDP_DROP, XDP_PASS};
 pub use filter::{
