@@ -82,17 +82,26 @@
 //! So BTF, `.BTF.ext`, maps, relocations, linking and CO-RE are implemented here, following
 //! libbpf (`libbpf.c`, `relo_core.c`) closely, in small modules: `elf` (the one reader of the
 //! ELF file, on the `object` crate), `btf` (types, parsing,
-//! writing, `.BTF.ext`), `programs` (section names), `maps` and `btf_maps`, `globals`,
+//! writing, `.BTF.ext`), `programs` and `section_defs` (section names), `maps`,
+//! `legacy_maps` and `btf_maps`, `globals`,
 //! `relocations`, `link`, `co_re`.
 //!
 //! # Departures from libbpf, on purpose
 //!
-//! - libbpf ≥ 1.0 refuses the legacy `maps` section; ebee reads it (records of any size, the
-//!   first five fields used), as aya and iproute2 do.
+//! - libbpf ≥ 1.0 refuses the legacy `maps` section; ebee reads it (and `maps/…` sections)
+//!   as libbpf 0.x and iproute2 did: symbols of size 0 share the section equally, records
+//!   of up to 20 bytes are `struct bpf_map_def`, up to 36 iproute2's `struct bpf_elf_map`
+//!   (maps of maps linked by `inner_id`/`inner_idx`), larger ones need zero extra bytes
+//!   ([`MapSpec::iproute2`]). A non-zero `st_size` is the record's size even where libbpf
+//!   would divide the section.
+//! - Section names are matched with libbpf 1.x's table, then libbpf 0.x's prefixes
+//!   (`xdp_mark`, `socket1`, `xdp/name`), and the rule is recorded ([`TypeRule`]).
+//! - `e_machine` 0 is read as eBPF, with a warning ([`ObjectSpec::warnings`]).
+//! - Global functions of `.text` that nothing calls are listed as programs, without a type
+//!   until the host gives one ([`ObjectSpec::set_program_type`]).
 //! - A static function in a program section is a subprogram that programs of that section
 //!   may call (libbpf refuses it); calls between any code sections are linked, not only
 //!   calls into `.text`.
-//! - `xdp/name`-style section names (libbpf before 1.0) are recognised.
 //! - Global data maps are named after their section (`.rodata`), not prefixed with the
 //!   object name: there is no kernel name length to fit.
 //! - Extern variables (`__ksym`, `__kconfig`) are refused; extern functions (kfuncs) are
