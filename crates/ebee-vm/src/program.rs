@@ -100,7 +100,9 @@ impl std::str::FromStr for Backend {
         match name {
             "jit" => Ok(Backend::Jit),
             "interp" | "interpreter" => Ok(Backend::Interpreter),
-            other => Err(format!("unknown engine `{other}` (expected `jit` or `interp`)")),
+            other => Err(format!(
+                "unknown engine `{other}` (expected `jit` or `interp`)"
+            )),
         }
     }
 }

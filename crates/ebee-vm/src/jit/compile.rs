@@ -12,7 +12,12 @@
 //!
 //! The checked mode's bounds check is inline for the stack (one subtraction and two
 //! compares against the current frame) and out of line, in Rust, for everything else. The
-//! instruction budget is charged per basic block on entry to it.
+//! instruction budget is charged per block on entry to it; blocks end after every memory
+//! access, so a run that exhausts its budget stops with the same memory and error as the
+//! interpreter's.
+
+// `dynasm!` expands dynamic register operands (`Rq(d)`) to `d.into()`.
+#![allow(clippy::useless_conversion)]
 
 use super::state::{self, failure, offsets as off, CALL_DEPTH_LIMIT};
 use crate::program::Slot;
@@ -120,7 +125,8 @@ pub(super) fn compile(code: &[Slot], function_entries: &[usize]) -> std::io::Res
 
 impl Compiler<'_> {
     /// Marks block leaders (function entries, jump and call targets, what follows a jump,
-    /// call, exit or legacy packet load) and counts each block's instructions.
+    /// call, exit, memory access or legacy packet load) and counts each block's
+    /// instructions.
     fn find_blocks(&mut self, entries: &[usize]) {
         let n = self.code.len();
         let mut leader = vec![false; n];
@@ -142,6 +148,11 @@ impl Compiler<'_> {
                     true
                 }
                 Semantics::Call(_) | Semantics::Exit | Semantics::LegacyPacketLoad { .. } => true,
+                // Memory accesses end a block too, so that a block's only access (which may
+                // fault, or write) is its last instruction: when the budget runs out inside
+                // a block, the instructions the interpreter would still have run before
+                // stopping are pure, and stopping at the block's entry looks the same.
+                Semantics::Load { .. } | Semantics::Store { .. } | Semantics::Atomic { .. } => true,
                 _ => false,
             };
             if ends_block && next < n {

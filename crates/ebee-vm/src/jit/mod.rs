@@ -20,7 +20,8 @@ use dynasmrt::ExecutableBuffer;
 use state::{status, JitState};
 
 /// `extern "sysv64" fn(state, args, function, frame_top) -> r0`, the trampoline's signature.
-type Trampoline = unsafe extern "sysv64" fn(*mut JitState<'_, '_>, *const u64, *const u8, u64) -> u64;
+type Trampoline =
+    unsafe extern "sysv64" fn(*mut JitState<'_, '_>, *const u64, *const u8, u64) -> u64;
 
 /// A program's machine code.
 pub(crate) struct JitCode {
@@ -106,9 +107,7 @@ impl JitCode {
         // makes is inside the stack of this run (whose frame below `frame_top` is free) or
         // inside a region `check_access` admitted; it calls back only into `state`'s entry
         // points, with `state`, which outlives the call.
-        let r0 = unsafe {
-            (self.trampoline)(&mut state, args.as_ptr(), function, entry.frame_top)
-        };
+        let r0 = unsafe { (self.trampoline)(&mut state, args.as_ptr(), function, entry.frame_top) };
         run.budget_left = state.budget;
         if let Some(payload) = state.panic.take() {
             std::panic::resume_unwind(payload);

@@ -218,8 +218,7 @@ pub(super) extern "sysv64" fn legacy_packet_load(
     let program = state.program;
     let mut r0 = 0;
     state.guarded(|s| {
-        let loaded =
-            program.legacy_packet_load::<true>(pc, ctx, src, s.run(), stack_low, depth)?;
+        let loaded = program.legacy_packet_load::<true>(pc, ctx, src, s.run(), stack_low, depth)?;
         match loaded {
             Some(value) => r0 = value,
             None => s.status = status::OUT_OF_PACKET,
@@ -249,7 +248,10 @@ pub(super) extern "sysv64" fn fail(state: *mut JitState<'_, '_>) {
                 budget: state.program.budget,
             }
         }
-        failure::CALL_DEPTH => VmError::CallDepthExceeded { pc, max: MAX_FRAMES },
+        failure::CALL_DEPTH => VmError::CallDepthExceeded {
+            pc,
+            max: MAX_FRAMES,
+        },
         size => VmError::MisalignedAtomic {
             pc,
             addr: state.addr,

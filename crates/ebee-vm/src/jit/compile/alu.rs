@@ -10,7 +10,15 @@ use ebee_isa::{AluOp, ByteOrder, Cond, Operand, Width};
 const R11: u8 = 11;
 
 impl Compiler<'_> {
-    pub(super) fn alu(&mut self, op: AluOp, width: Width, operand: Operand, d: u8, s: u8, imm: i64) {
+    pub(super) fn alu(
+        &mut self,
+        op: AluOp,
+        width: Width,
+        operand: Operand,
+        d: u8,
+        s: u8,
+        imm: i64,
+    ) {
         let imm32 = imm as i32;
         let wide = width == Width::W64;
         match (op, operand) {
@@ -49,7 +57,9 @@ impl Compiler<'_> {
                     (_, false) => dynasm!(self.ops ; .arch x64 ; sar Rd(d), count),
                 }
             }
-            (AluOp::Lsh | AluOp::Rsh | AluOp::Arsh, Operand::Reg) => self.shift_by_register(op, wide, d, s),
+            (AluOp::Lsh | AluOp::Rsh | AluOp::Arsh, Operand::Reg) => {
+                self.shift_by_register(op, wide, d, s)
+            }
             (AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod, _) => {
                 self.divide(op, wide, operand, d, s, imm)
             }
@@ -163,8 +173,12 @@ impl Compiler<'_> {
         }
         if signed {
             match wide {
-                true => dynasm!(self.ops ; .arch x64 ; cmp r11, -1 ; je =>minus_one ; cqo ; idiv r11),
-                false => dynasm!(self.ops ; .arch x64 ; cmp r11d, -1 ; je =>minus_one ; cdq ; idiv r11d),
+                true => {
+                    dynasm!(self.ops ; .arch x64 ; cmp r11, -1 ; je =>minus_one ; cqo ; idiv r11)
+                }
+                false => {
+                    dynasm!(self.ops ; .arch x64 ; cmp r11d, -1 ; je =>minus_one ; cdq ; idiv r11d)
+                }
             }
         } else {
             match wide {

@@ -1,8 +1,8 @@
 //! Memory accesses with the checked mode's bounds check, atomics, calls (helpers, local
 //! functions, legacy packet loads) and the out-of-line code they branch to.
 
-use super::{state, Compiler, OutOfLine, CALL_DEPTH_LIMIT, FRAME_SIZE};
 use super::{failure, off};
+use super::{state, Compiler, OutOfLine, CALL_DEPTH_LIMIT, FRAME_SIZE};
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ebee_isa::{AtomicOp, Operand};
 
@@ -107,8 +107,12 @@ impl Compiler<'_> {
             (_, false) => dynasm!(self.ops ; .arch x64 ; xor r10d, r9d),
         }
         match wide {
-            true => dynasm!(self.ops ; .arch x64 ; lock cmpxchg QWORD [r11], r10 ; jne =>again ; mov r10, rax),
-            false => dynasm!(self.ops ; .arch x64 ; lock cmpxchg DWORD [r11], r10d ; jne =>again ; mov r10d, eax),
+            true => {
+                dynasm!(self.ops ; .arch x64 ; lock cmpxchg QWORD [r11], r10 ; jne =>again ; mov r10, rax)
+            }
+            false => {
+                dynasm!(self.ops ; .arch x64 ; lock cmpxchg DWORD [r11], r10d ; jne =>again ; mov r10d, eax)
+            }
         }
         dynasm!(self.ops ; .arch x64 ; pop rax ; mov Rq(s), r10);
     }
@@ -253,7 +257,9 @@ impl Compiler<'_> {
                 } => {
                     dynasm!(self.ops ; .arch x64 ; =>label);
                     match addr {
-                        Some(value) => dynasm!(self.ops ; .arch x64 ; mov QWORD [r12 + off::ADDR], value as i32),
+                        Some(value) => {
+                            dynasm!(self.ops ; .arch x64 ; mov QWORD [r12 + off::ADDR], value as i32)
+                        }
                         None => dynasm!(self.ops ; .arch x64 ; mov [r12 + off::ADDR], r11),
                     }
                     dynasm!(self.ops
