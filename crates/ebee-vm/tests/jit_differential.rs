@@ -15,6 +15,8 @@ use ebee_vm::{Backend, Helpers, Memory, Vm};
 
 /// Bytes of input memory the programs get in r1 (kept in r9).
 const INPUT: usize = 64;
+/// Bytes of read-only memory the programs may read (and must not write).
+const READ_ONLY: usize = 16;
 /// A deterministic helper: mixes r1–r5.
 const MIX_HELPER: u32 = 1000;
 
@@ -69,6 +71,10 @@ fn insn(op: Op, dst: u8, src: u8, off: i16, imm: i64) -> Instruction {
 
 struct Generator {
     rng: fastrand::Rng,
+    /// Address of the read-only region (the same buffer for every run).
+    read_only: u64,
+    /// Instructions to place before the next item (the `lddw` of a read-only address).
+    pending: Vec<Item>,
 }
 
 impl Generator {
@@ -93,14 +99,25 @@ impl Generator {
         }
     }
 
-    /// An address `base + off` for `size` bytes: in the input (r9) or the frame (r10), and
-    /// once in a while just outside.
-    fn address(&mut self, size: u8, aligned: bool) -> (u8, i16) {
+    /// An address `base + off` for `size` bytes: in the input (r9), the frame (r10) or the
+    /// read-only region (a register loaded just before), and once in a while just outside.
+    /// Writes go to the read-only region rarely (they fail there).
+    fn address(&mut self, size: u8, aligned: bool, write: bool) -> (u8, i16) {
         let size = size as i64;
-        let (base, low, high) = if self.rng.bool() {
-            (9, 0, INPUT as i64 - size)
+        let read_only = if write {
+            self.rng.u8(..100) < 2
         } else {
-            (10, -512, -size)
+            self.rng.u8(..5) == 0
+        };
+        let (base, low, high) = match if read_only { 0 } else { self.rng.u8(1..5) } {
+            0 => {
+                let base = self.reg();
+                let lddw = insn(Op::Lddw, base, 0, 0, self.read_only as i64);
+                self.pending.push(Item::Insn(lddw));
+                (base, 0, READ_ONLY as i64 - size)
+            }
+            1 | 2 => (9, 0, INPUT as i64 - size),
+            _ => (10, -512, -size),
         };
         let mut off = self.rng.i64(low..=high);
         if aligned {
@@ -144,11 +161,11 @@ impl Generator {
             }
             Semantics::LoadImm64 { pseudo: 0 } => Item::Insn(insn(def.op, dst, 0, 0, self.wide())),
             Semantics::Load { size, .. } => {
-                let (base, off) = self.address(size, false);
+                let (base, off) = self.address(size, false, false);
                 Item::Insn(insn(def.op, dst, base, off, 0))
             }
             Semantics::Store { size, operand } => {
-                let (base, off) = self.address(size, false);
+                let (base, off) = self.address(size, false, true);
                 let (src, imm) = match operand {
                     ebee_isa::Operand::Imm => (0, imm),
                     ebee_isa::Operand::Reg => (src, 0),
@@ -157,7 +174,7 @@ impl Generator {
             }
             Semantics::Atomic { size, .. } => {
                 let aligned = self.rng.u8(..100) < 97;
-                let (base, off) = self.address(size, aligned);
+                let (base, off) = self.address(size, aligned, true);
                 let ebee_isa::Select::Imm(selector) = def.select else {
                     unreachable!("atomics select by imm")
                 };
@@ -187,6 +204,7 @@ impl Generator {
         }
         for _ in 0..self.rng.usize(5..60) {
             let item = self.item();
+            items.append(&mut self.pending);
             let clobbers = matches!(item, Item::CallSub)
                 || matches!(&item, Item::Insn(i) if matches!(i.def().sem, Semantics::Call(_)));
             items.push(item);
@@ -277,6 +295,7 @@ fn run(
     backend: Backend,
     budget: u64,
     input: &mut [u8],
+    read_only: &[u8],
 ) -> (Result<(u64, u64), String>, Vec<u8>) {
     let vm = Vm::new(helpers()).with_backend(backend).with_budget(budget);
     let loaded = match vm.load(program) {
@@ -288,6 +307,7 @@ fn run(
     }
     let mut memory = Memory::new();
     let addr = memory.add_mut("input", input);
+    memory.add("read-only", read_only);
     let outcome = loaded
         .run_counting(&memory, &[addr, INPUT as u64])
         .map(|o| (o.retval, o.instructions))
@@ -308,9 +328,12 @@ fn jit_and_interpreter_agree_on_random_programs() {
         .unwrap_or(1);
     let (mut ran, mut failed, mut loaded) = (0u64, 0u64, 0u64);
     let mut input = vec![0u8; INPUT];
+    let read_only: Vec<u8> = (0..READ_ONLY as u8).map(|b| b ^ 0xa5).collect();
     for seed in first_seed..first_seed + programs {
         let mut generator = Generator {
             rng: fastrand::Rng::with_seed(seed),
+            read_only: read_only.as_ptr() as u64,
+            pending: Vec::new(),
         };
         let items = generator.program();
         let program = Validated::new(layout(&items))
@@ -321,8 +344,14 @@ fn jit_and_interpreter_agree_on_random_programs() {
         } else {
             ebee_vm::DEFAULT_BUDGET
         };
-        let interpreted = run(&program, Backend::Interpreter, budget, &mut input);
-        let jitted = run(&program, Backend::Jit, budget, &mut input);
+        let interpreted = run(
+            &program,
+            Backend::Interpreter,
+            budget,
+            &mut input,
+            &read_only,
+        );
+        let jitted = run(&program, Backend::Jit, budget, &mut input, &read_only);
         assert!(
             interpreted == jitted,
             "seed {seed}: the engines disagree\ninterpreter: {interpreted:?}\njit:         \

@@ -60,6 +60,13 @@ pub(super) struct JitState<'s, 'r> {
     pub entry_rsp: u64,
     /// One of [`status`].
     pub status: u64,
+    /// Start and length of a region reads may use without calling out (the last region an
+    /// out-of-line check admitted; empty at first).
+    pub read_start: u64,
+    pub read_len: u64,
+    /// The same for writes (the last writable region admitted).
+    pub write_start: u64,
+    pub write_len: u64,
     pub run: *mut RunState<'r>,
     pub program: &'s Program,
     pub error: Option<VmError>,
@@ -80,6 +87,10 @@ pub(super) mod offsets {
     pub const DEPTH: i32 = offset_of!(JitState, depth) as i32;
     pub const ENTRY_RSP: i32 = offset_of!(JitState, entry_rsp) as i32;
     pub const STATUS: i32 = offset_of!(JitState, status) as i32;
+    pub const READ_START: i32 = offset_of!(JitState, read_start) as i32;
+    pub const READ_LEN: i32 = offset_of!(JitState, read_len) as i32;
+    pub const WRITE_START: i32 = offset_of!(JitState, write_start) as i32;
+    pub const WRITE_LEN: i32 = offset_of!(JitState, write_len) as i32;
 }
 
 /// Frames a local call may use: a call at `depth >= CALL_DEPTH_LIMIT` fails.
@@ -122,8 +133,9 @@ unsafe fn state_mut<'a>(state: *mut JitState<'a, 'a>) -> &'a mut JitState<'a, 'a
     unsafe { &mut *state }
 }
 
-/// The out-of-line half of a bounds check: `[addr, addr + size)` is not in the current
-/// frame's stack; checks it against the regions of the run. Returns non-zero on failure.
+/// The out-of-line half of a bounds check: `[addr, addr + size)` is neither in the current
+/// frame's stack nor in the cached region; checks it against the regions of the run and
+/// caches the region that allowed it. Returns non-zero on failure.
 pub(super) extern "sysv64" fn check_access(
     state: *mut JitState<'_, '_>,
     addr: u64,
@@ -143,6 +155,14 @@ pub(super) extern "sysv64" fn check_access(
         s.run()
             .check_regions(pc as usize, addr, size, access, stack_low)
     });
+    if state.status == status::RUNNING {
+        if let Some((start, len, writable)) = state.run().granted.last_hit() {
+            (state.read_start, state.read_len) = (start, len);
+            if writable {
+                (state.write_start, state.write_len) = (start, len);
+            }
+        }
+    }
     state.status
 }
 

@@ -8,7 +8,8 @@ use ebee_isa::{AtomicOp, Operand};
 
 impl Compiler<'_> {
     /// Leaves `base + offset` in r11, checked for a `size`-byte access: inline when it lies in
-    /// the current frame's stack, otherwise through [`state::check_access`].
+    /// the current frame's stack, out of line against the cached region, and otherwise
+    /// through [`state::check_access`].
     pub(super) fn address(&mut self, pc: usize, base: u8, offset: i16, size: u8, write: bool) {
         let slow = self.ops.new_dynamic_label();
         let back = self.ops.new_dynamic_label();
@@ -220,35 +221,50 @@ impl Compiler<'_> {
                     pc,
                     size,
                     write,
-                } => dynasm!(self.ops
-                    ; .arch x64
-                    ; =>slow
-                    ; push rax
-                    ; push rcx
-                    ; push rdx
-                    ; push rsi
-                    ; push rdi
-                    ; push r8
-                    ; push r11
-                    ; mov rdi, r12
-                    ; mov rsi, r11
-                    ; mov edx, size as i32
-                    ; mov ecx, write as i32
-                    ; mov r8d, pc as i32
-                    ; mov rax, QWORD state::check_access as *const () as i64
-                    ; call rax
-                    ; mov r10, rax
-                    ; pop r11
-                    ; pop r8
-                    ; pop rdi
-                    ; pop rsi
-                    ; pop rdx
-                    ; pop rcx
-                    ; pop rax
-                    ; test r10, r10
-                    ; jnz =>abort
-                    ; jmp =>back
-                ),
+                } => {
+                    let (start, len) = if write {
+                        (off::WRITE_START, off::WRITE_LEN)
+                    } else {
+                        (off::READ_START, off::READ_LEN)
+                    };
+                    let call_out = self.ops.new_dynamic_label();
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; =>slow
+                        ; mov r10, r11
+                        ; sub r10, [r12 + start]
+                        ; add r10, size as i32
+                        ; jc =>call_out
+                        ; cmp r10, [r12 + len]
+                        ; jbe =>back
+                        ; =>call_out
+                        ; push rax
+                        ; push rcx
+                        ; push rdx
+                        ; push rsi
+                        ; push rdi
+                        ; push r8
+                        ; push r11
+                        ; mov rdi, r12
+                        ; mov rsi, r11
+                        ; mov edx, size as i32
+                        ; mov ecx, write as i32
+                        ; mov r8d, pc as i32
+                        ; mov rax, QWORD state::check_access as *const () as i64
+                        ; call rax
+                        ; mov r10, rax
+                        ; pop r11
+                        ; pop r8
+                        ; pop rdi
+                        ; pop rsi
+                        ; pop rdx
+                        ; pop rcx
+                        ; pop rax
+                        ; test r10, r10
+                        ; jnz =>abort
+                        ; jmp =>back
+                    );
+                }
                 OutOfLine::Fail {
                     label,
                     pc,
