@@ -83,13 +83,18 @@ impl Backend {
     }
 }
 
-/// The JIT where this build has it, else the interpreter.
+/// The engine named by the environment variable `EBEE_ENGINE` (`jit` or `interp`: a switch
+/// for whole programs and test suites, as the kernel's `bpf_jit_enable`) when set to one of
+/// those; otherwise the JIT where this build has it, else the interpreter.
 impl Default for Backend {
     fn default() -> Self {
-        if Backend::JIT_AVAILABLE {
-            Backend::Jit
-        } else {
-            Backend::Interpreter
+        let chosen = std::env::var("EBEE_ENGINE")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        match chosen {
+            Some(backend) => backend,
+            None if Backend::JIT_AVAILABLE => Backend::Jit,
+            None => Backend::Interpreter,
         }
     }
 }
