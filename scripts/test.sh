@@ -36,6 +36,12 @@ fi
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc
 
+# The runs above use the default engine (the JIT on x86-64). The C test programs, the
+# xdp-tools objects and the kernel comparisons once more on the interpreter, so that both
+# engines are held to the kernel's results (ebee-vm's own tests run both engines already).
+echo "== the same programs on the interpreter (EBEE_ENGINE=interp)"
+EBEE_ENGINE=interp cargo test -p ebee -p ebee-testdata -p ebee-cli --tests "$@"
+
 # The VM's and the maps' unit tests under Miri, which checks the unsafe code for undefined
 # behaviour (pointer provenance, aliasing, data races). Needs a nightly toolchain with miri.
 if ! cargo +nightly miri --version >/dev/null 2>&1; then

@@ -32,6 +32,22 @@ pub struct TypeArg {
     pub program_type: Option<String>,
 }
 
+/// The engine choice of `run`, `xdp` and `tc`.
+#[derive(clap::Args, Debug, Default)]
+pub struct EngineArg {
+    /// Run on this engine: `jit` (the default on x86-64) or `interp` (the interpreter). Both
+    /// have the same semantics and checks.
+    #[arg(long = "engine", value_name = "ENGINE")]
+    pub backend: Option<ebee::Backend>,
+}
+
+impl EngineArg {
+    /// An engine running on the chosen backend.
+    pub fn engine(&self) -> Engine {
+        Engine::new().with_backend(self.backend.unwrap_or_default())
+    }
+}
+
 /// Loads the object at `path` with the default engine.
 pub fn load(path: &Path, types: &TypeArg) -> Result<Object> {
     load_with(&Engine::new(), path, types)

@@ -23,10 +23,11 @@ fn hex(bytes: &[u8]) -> String {
         .join(" ")
 }
 
-/// Runs the plugin; returns (success, stdout, stderr).
-fn plugin(memory: &[u8], program: &[u8]) -> (bool, String, String) {
+/// Runs the plugin with `engine` (`--jit` or `--interpret`); returns (success, stdout,
+/// stderr).
+fn plugin(memory: &[u8], program: &[u8], engine: &str) -> (bool, String, String) {
     let mut child = Command::new(EBEE)
-        .args(["conformance-plugin", &hex(memory)])
+        .args(["conformance-plugin", engine, &hex(memory)])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -77,13 +78,16 @@ fn every_conformance_test_passes_through_asm_and_the_plugin() {
             continue;
         }
         let program = std::fs::read(&binary).unwrap();
-        let (ok, stdout, stderr) = plugin(&test.mem, &program);
-        let expected = test.result.expect("has result");
-        match u64::from_str_radix(&stdout, 16) {
-            Ok(r0) if ok && r0 == expected => {}
-            _ => failures.push(format!(
-                "{name}: ok={ok} stdout={stdout:?} stderr={stderr:?}, expected {expected:#x}"
-            )),
+        for engine in ["--jit", "--interpret"] {
+            let (ok, stdout, stderr) = plugin(&test.mem, &program, engine);
+            let expected = test.result.expect("has result");
+            match u64::from_str_radix(&stdout, 16) {
+                Ok(r0) if ok && r0 == expected => {}
+                _ => failures.push(format!(
+                    "{name} ({engine}): ok={ok} stdout={stdout:?} stderr={stderr:?}, expected \
+                     {expected:#x}"
+                )),
+            }
         }
     }
     assert!(
@@ -98,24 +102,21 @@ fn every_conformance_test_passes_through_asm_and_the_plugin() {
 fn the_plugin_reports_errors_on_stderr_with_a_nonzero_exit() {
     // `or %r0, %r10` reads r0 before writing it (negative/error.data).
     let program = [0x4f, 0xa0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
-    let (ok, stdout, stderr) = plugin(&[], &program);
-    assert!(!ok && stdout.is_empty(), "{stdout}");
-    assert!(stderr.to_lowercase().contains("invalid"), "{stderr}");
+    for engine in ["--jit", "--interpret"] {
+        let (ok, stdout, stderr) = plugin(&[], &program, engine);
+        assert!(!ok && stdout.is_empty(), "{stdout}");
+        assert!(stderr.to_lowercase().contains("invalid"), "{stderr}");
 
-    let (ok, _, stderr) = plugin(&[], &[0x95, 0, 0]);
-    assert!(!ok && stderr.contains("not a multiple"), "{stderr}");
+        let (ok, _, stderr) = plugin(&[], &[0x95, 0, 0], engine);
+        assert!(!ok && stderr.contains("not a multiple"), "{stderr}");
+    }
 
-    let jit = Command::new(EBEE)
-        .args([
-            "conformance-plugin",
-            "--jit",
-            "--program",
-            "95 00 00 00 00 00 00 00",
-        ])
+    let both = Command::new(EBEE)
+        .args(["conformance-plugin", "--jit", "--interpret"])
         .output()
         .unwrap();
-    assert!(!jit.status.success());
-    assert!(String::from_utf8_lossy(&jit.stderr).contains("JIT"));
+    assert!(!both.status.success());
+    assert!(String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
 }
 
 fn tempdir() -> PathBuf {

@@ -1,4 +1,5 @@
-//! Interpreter speed on compute-heavy programs, in **nanoseconds per executed instruction**.
+//! Engine speed on compute-heavy programs, in **nanoseconds per executed instruction**, for
+//! the interpreter and the JIT (both in checked mode).
 //!
 //! Each criterion "iteration" is one executed eBPF instruction: a sample runs the program
 //! enough times and divides the elapsed time by the instructions it executed, so the time
@@ -6,7 +7,7 @@
 //! beside it (per byte of input, for scale). Run: `cargo bench -p ebee-vm --bench interpreter`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use ebee_vm::{Helpers, Memory, Program, Vm};
+use ebee_vm::{Backend, Helpers, Memory, Vm};
 use std::time::{Duration, Instant};
 
 const INPUT_LEN: usize = 1024;
@@ -102,32 +103,50 @@ fn native_classify(data: &[u8]) -> u64 {
 
 fn bench_program(c: &mut Criterion, name: &str, asm: &str, native: fn(&[u8]) -> u64) {
     let instructions = ebee_isa::assemble(asm).expect("benchmark program assembles");
-    let program: Program = Vm::new(Helpers::new()).load(&instructions).expect("loads");
+    let mut backends = vec![Backend::Interpreter];
+    if Backend::JIT_AVAILABLE {
+        backends.push(Backend::Jit);
+    }
+    let programs: Vec<_> = backends
+        .iter()
+        .map(|&b| {
+            let vm = Vm::new(Helpers::new()).with_backend(b);
+            (b, vm.load(&instructions).expect("loads"))
+        })
+        .collect();
     let mut data = input();
     let expected = native(&data);
     let len = data.len() as u64;
     let mut memory = Memory::new();
     let addr = memory.add_mut("input", &mut data);
-    let outcome = program.run_counting(&memory, &[addr, len]).expect("runs");
-    assert_eq!(
-        outcome.retval, expected,
-        "{name}: interpreter and native disagree"
-    );
-    let per_run = outcome.instructions;
+    let mut per_run = 0;
+    for (backend, program) in &programs {
+        let outcome = program.run_counting(&memory, &[addr, len]).expect("runs");
+        assert_eq!(
+            outcome.retval,
+            expected,
+            "{name}: {} and native disagree",
+            backend.name()
+        );
+        per_run = outcome.instructions;
+    }
 
     let mut group = c.benchmark_group(format!("{name} ({per_run} insns/run)"));
-    group.bench_function("checked, ns per instruction", |b| {
-        b.iter_custom(|iters| {
-            let runs = iters.div_ceil(per_run).max(1);
-            let start = Instant::now();
-            for _ in 0..runs {
-                black_box(program.run(&memory, &[addr, len]).unwrap());
-            }
-            start
-                .elapsed()
-                .mul_f64(iters as f64 / (runs * per_run) as f64)
-        })
-    });
+    for (backend, program) in &programs {
+        let label = format!("{}, checked, ns per instruction", backend.name());
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                let runs = iters.div_ceil(per_run).max(1);
+                let start = Instant::now();
+                for _ in 0..runs {
+                    black_box(program.run(&memory, &[addr, len]).unwrap());
+                }
+                start
+                    .elapsed()
+                    .mul_f64(iters as f64 / (runs * per_run) as f64)
+            })
+        });
+    }
     group.bench_function("native Rust, ns per input byte", |b| {
         b.iter_custom(|iters| {
             let runs = iters.div_ceil(INPUT_LEN as u64).max(1);

@@ -174,6 +174,13 @@ pub enum VmError {
         /// The budget.
         budget: u64,
     },
+
+    /// The JIT could not compile or map the program.
+    #[error("JIT: {reason}")]
+    Jit {
+        /// Why.
+        reason: String,
+    },
     /// A helper stopped the run.
     #[error("instruction {pc}: helper {name} (id {id}): {error}")]
     Helper {

@@ -124,6 +124,21 @@ impl Program {
         entry: Entry,
         args: &[u64; 5],
     ) -> Result<Step, VmError> {
+        match &self.machine_code {
+            // The JIT implements checked mode (the only mode until programs are verified).
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            crate::program::Code::Jit(jit) => jit.execute(self, run, entry, args),
+            crate::program::Code::Interpreted => self.interpret::<CHECKED>(run, entry, args),
+        }
+    }
+
+    /// The interpreter: runs this program's slots from `entry`, as [`Program::execute_one`].
+    fn interpret<const CHECKED: bool>(
+        &self,
+        run: &mut RunState<'_>,
+        entry: Entry,
+        args: &[u64; 5],
+    ) -> Result<Step, VmError> {
         let code: &[Slot] = &self.code;
         // 16 entries so that a 4-bit register field indexes without a bounds check.
         let mut reg = [0u64; 16];
@@ -200,38 +215,17 @@ impl Program {
                             // live region; an unchecked run is a verified one.
                             reg[dst] = unsafe { load(addr, size, sign_extend) };
                         }
-                        Semantics::LegacyPacketLoad { size, indirect } => {
-                            // The `int` offset of the kernel's load helper.
-                            let offset = if indirect {
-                                src.wrapping_add(imm) as i32
-                            } else {
-                                insn.imm as i32
-                            };
-                            let request = LegacyPacketLoad {
-                                ctx: reg[6],
-                                offset,
-                                size,
-                            };
-                            let found = self.legacy_packet_address::<CHECKED>(
+                        Semantics::LegacyPacketLoad { .. } => {
+                            let loaded = self.legacy_packet_load::<CHECKED>(
                                 pc - 1,
-                                request,
+                                reg[6],
+                                src,
                                 run,
                                 stack_low,
                                 entry.depth + depth,
                             )?;
-                            match found {
-                                Some(addr) => {
-                                    run.check::<CHECKED>(
-                                        pc - 1,
-                                        addr,
-                                        size,
-                                        Access::Read,
-                                        stack_low,
-                                    )?;
-                                    // SAFETY: as for loads: checked above, or a verified run.
-                                    let raw = unsafe { load(addr, size, false) };
-                                    reg[0] = from_network(size, raw);
-                                }
+                            match loaded {
+                                Some(value) => reg[0] = value,
                                 // Out of the packet: `r0 = 0; exit`, as the kernel's
                                 // rewrite of the instruction does.
                                 None => {
@@ -344,7 +338,7 @@ impl Program {
     // Not inlined: inlining speeds up helper calls by ~2 ns but slows the loop by ~8%.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    fn call_helper<const CHECKED: bool>(
+    pub(crate) fn call_helper<const CHECKED: bool>(
         &self,
         pc: usize,
         index: Option<usize>,
@@ -379,6 +373,42 @@ impl Program {
                 error,
             })?;
         Ok((r0, env.tail_call))
+    }
+
+    /// The value the legacy packet load at `pc` reads (`ctx` is r6, `src` the offset register
+    /// of `ldind*`), already converted from network byte order; `None` when the bytes lie
+    /// outside the packet.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn legacy_packet_load<const CHECKED: bool>(
+        &self,
+        pc: usize,
+        ctx: u64,
+        src: u64,
+        run: &mut RunState<'_>,
+        stack_low: u64,
+        depth: usize,
+    ) -> Result<Option<u64>, VmError> {
+        let insn = self.code[pc];
+        let Semantics::LegacyPacketLoad { size, indirect } = insn.op.def().sem else {
+            unreachable!("called for legacy packet loads only")
+        };
+        // The `int` offset of the kernel's load helper.
+        let offset = if indirect {
+            src.wrapping_add(insn.imm as u64) as i32
+        } else {
+            insn.imm as i32
+        };
+        let request = LegacyPacketLoad { ctx, offset, size };
+        let Some(addr) =
+            self.legacy_packet_address::<CHECKED>(pc, request, run, stack_low, depth)?
+        else {
+            return Ok(None);
+        };
+        run.check::<CHECKED>(pc, addr, size, Access::Read, stack_low)?;
+        // SAFETY: checked above, or a verified run.
+        let raw = unsafe { load(addr, size, false) };
+        Ok(Some(from_network(size, raw)))
     }
 
     /// Asks the legacy packet load hook where the bytes of `load` are.
@@ -508,7 +538,7 @@ impl RunState<'_> {
     }
 
     #[cold]
-    fn check_regions(
+    pub(crate) fn check_regions(
         &self,
         pc: usize,
         addr: u64,

@@ -31,6 +31,8 @@ mod env;
 mod error;
 mod helpers;
 mod interp;
+#[cfg(all(target_arch = "x86_64", not(miri)))]
+mod jit;
 mod legacy_packet;
 mod memory;
 mod ops;
@@ -46,5 +48,5 @@ pub use helpers::{Helper, HelperClosure, HelperFn, HelperImpl, Helpers, ALL_ARGS
 pub use interp::Outcome;
 pub use legacy_packet::{LegacyPacketLoad, LegacyPacketLoadFn};
 pub use memory::{Memory, Region};
-pub use program::{Program, Vm, DEFAULT_BUDGET};
+pub use program::{Backend, Program, Vm, DEFAULT_BUDGET};
 pub use stack::{FRAME_SIZE, MAX_FRAMES};

@@ -219,6 +219,12 @@ impl Granted {
         &self.regions
     }
 
+    /// The region (start, length, writable) the last allowed access fell in: it stays
+    /// allowed for the rest of the run (nothing is ever revoked), so the JIT caches it.
+    pub(crate) fn last_hit(&self) -> Option<(u64, u64, bool)> {
+        self.last_hit.get()
+    }
+
     /// Adds `region` unless an identical one was granted before.
     pub(crate) fn insert(&mut self, region: Region) {
         // The address before the name, whose comparison is a string comparison.

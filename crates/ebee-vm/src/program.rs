@@ -45,6 +45,81 @@ pub struct Vm {
     helpers: Arc<Helpers>,
     budget: u64,
     legacy_packet_load: Option<LegacyPacketLoadFn>,
+    backend: Backend,
+}
+
+/// Which engine runs a loaded program. Both have the same semantics, checked mode
+/// included; the JIT compiles at load and runs machine code.
+///
+/// ```
+/// use ebee_vm::{Backend, Helpers, Memory, Vm};
+/// let program = ebee_isa::assemble("mov %r0, 6\nmul %r0, 7\nexit")?;
+/// for backend in [Backend::Interpreter, Backend::default()] {
+///     let loaded = Vm::new(Helpers::new()).with_backend(backend).load(&program)?;
+///     assert_eq!(loaded.backend(), backend);
+///     assert_eq!(loaded.run(&Memory::new(), &[])?, 42);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// The interpreter: available everywhere.
+    Interpreter,
+    /// The x86-64 JIT ([`Backend::JIT_AVAILABLE`] says whether this build has it).
+    Jit,
+}
+
+impl Backend {
+    /// Whether this build has the JIT (x86-64 hosts, and not under Miri, which cannot run
+    /// machine code).
+    pub const JIT_AVAILABLE: bool = cfg!(all(target_arch = "x86_64", not(miri)));
+
+    /// The name the CLI uses (`jit`, `interp`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Interpreter => "interp",
+            Backend::Jit => "jit",
+        }
+    }
+}
+
+/// The engine named by the environment variable `EBEE_ENGINE` (`jit` or `interp`: a switch
+/// for whole programs and test suites, as the kernel's `bpf_jit_enable`) when set to one of
+/// those; otherwise the JIT where this build has it, else the interpreter.
+impl Default for Backend {
+    fn default() -> Self {
+        let chosen = std::env::var("EBEE_ENGINE")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        match chosen {
+            Some(backend) => backend,
+            None if Backend::JIT_AVAILABLE => Backend::Jit,
+            None => Backend::Interpreter,
+        }
+    }
+}
+
+impl std::str::FromStr for Backend {
+    type Err = String;
+    fn from_str(name: &str) -> Result<Self, String> {
+        match name {
+            "jit" => Ok(Backend::Jit),
+            "interp" | "interpreter" => Ok(Backend::Interpreter),
+            other => Err(format!(
+                "unknown engine `{other}` (expected `jit` or `interp`)"
+            )),
+        }
+    }
+}
+
+/// The code a [`Program`] runs besides its slots.
+#[derive(Clone, Debug)]
+pub(crate) enum Code {
+    /// The interpreter runs the slots.
+    Interpreted,
+    /// Machine code compiled from the slots.
+    #[cfg(all(target_arch = "x86_64", not(miri)))]
+    Jit(Arc<crate::jit::JitCode>),
 }
 
 impl Vm {
@@ -54,7 +129,15 @@ impl Vm {
             helpers: Arc::new(helpers),
             budget: DEFAULT_BUDGET,
             legacy_packet_load: None,
+            backend: Backend::default(),
         }
+    }
+
+    /// Chooses the engine of the programs this VM loads (default: [`Backend::default`]).
+    /// Refused at load when this build has no JIT.
+    pub fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
     }
 
     /// Sets the maximum number of instructions one run may execute.
@@ -194,7 +277,9 @@ impl Vm {
         }
         function_entries.sort_unstable();
         function_entries.dedup();
+        let machine_code = self.compile(&code, &function_entries)?;
         Ok(Program {
+            machine_code,
             function_entries,
             code: code.into_boxed_slice(),
             helpers: helpers.into_boxed_slice(),
@@ -206,6 +291,27 @@ impl Vm {
     }
 }
 
+impl Vm {
+    /// The code of the chosen backend for `slots`.
+    fn compile(&self, slots: &[Slot], function_entries: &[usize]) -> Result<Code, VmError> {
+        match self.backend {
+            Backend::Interpreter => Ok(Code::Interpreted),
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            Backend::Jit => Ok(Code::Jit(Arc::new(crate::jit::JitCode::compile(
+                slots,
+                function_entries,
+            )?))),
+            #[cfg(not(all(target_arch = "x86_64", not(miri))))]
+            Backend::Jit => {
+                let _ = (slots, function_entries);
+                Err(VmError::Jit {
+                    reason: "this build has no JIT (x86-64 only)".to_string(),
+                })
+            }
+        }
+    }
+}
+
 /// A loaded program. `Send + Sync`: run it from many threads at once.
 ///
 /// It holds its code, the helpers its calls resolved to and the registry `callx` looks ids
@@ -214,6 +320,8 @@ impl Vm {
 #[derive(Clone, Debug)]
 pub struct Program {
     pub(crate) code: Box<[Slot]>,
+    /// What runs: the interpreter on `code`, or machine code compiled from it.
+    pub(crate) machine_code: Code,
     /// Slots that function references (`lddw` of BPF_PSEUDO_FUNC) point to.
     function_entries: Vec<usize>,
     /// The helpers the program calls, indexed by the `imm` of its call slots.
@@ -244,6 +352,15 @@ impl Program {
     /// shorter context is refused). 0 for programs loaded without a context layout.
     pub fn max_ctx_offset(&self) -> usize {
         self.max_ctx_offset
+    }
+
+    /// The engine that runs the program.
+    pub fn backend(&self) -> Backend {
+        match self.machine_code {
+            Code::Interpreted => Backend::Interpreter,
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            Code::Jit(_) => Backend::Jit,
+        }
     }
 
     /// The instruction budget of one run.

@@ -24,6 +24,7 @@ pub struct Engine {
     ncpus: usize,
     trace: Arc<dyn TraceSink>,
     budget: u64,
+    backend: ebee_vm::Backend,
     /// Embedder helpers (by id) and kfuncs (by BTF name).
     custom: Vec<Custom>,
 }
@@ -54,6 +55,7 @@ impl Engine {
             ncpus,
             trace: Arc::new(crate::trace_sink::StderrTrace),
             budget: ebee_vm::DEFAULT_BUDGET,
+            backend: ebee_vm::Backend::default(),
             custom: Vec::new(),
         }
     }
@@ -146,6 +148,24 @@ impl Engine {
     pub fn with_budget(mut self, budget: u64) -> Engine {
         self.budget = budget;
         self
+    }
+
+    /// Chooses the engine programs run on: the JIT (the default on x86-64) or the
+    /// interpreter. Both have the same semantics; loading fails if this build has no JIT.
+    ///
+    /// ```
+    /// use ebee::{Backend, Engine};
+    /// let engine = Engine::new().with_backend(Backend::Interpreter);
+    /// assert_eq!(engine.backend(), Backend::Interpreter);
+    /// ```
+    pub fn with_backend(mut self, backend: ebee_vm::Backend) -> Engine {
+        self.backend = backend;
+        self
+    }
+
+    /// The engine programs run on.
+    pub fn backend(&self) -> ebee_vm::Backend {
+        self.backend
     }
 
     /// Number of workers.

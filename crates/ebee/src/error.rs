@@ -177,6 +177,6 @@ pub(crate) fn vm_error_pc(error: &ebee_vm::VmError) -> Option<usize> {
         | LegacyPacketAccess { pc, .. }
         | LegacyPacketLoad { pc, .. }
         | Helper { pc, .. } => *pc,
-        Isa(_) => return None,
+        Isa(_) | Jit { .. } => return None,
     })
 }

@@ -63,7 +63,7 @@ pub mod trace_sink;
 pub use ebee_spec::program_type;
 
 pub use ebee_maps::{flags, Errno, Map, MapError, MapSpec, MapType};
-pub use ebee_vm::{HelperEnv, HelperError};
+pub use ebee_vm::{Backend, HelperEnv, HelperError};
 pub use engine::Engine;
 pub use error::Error;
 pub use host_function::HostFunction;

@@ -105,7 +105,9 @@ impl ObjectBuilder {
             check_calls(&instructions, &program, type_spec, engine.custom())?;
             let mut registry = helpers::build_registry(type_spec);
             engine.register_custom(&mut registry);
-            let mut vm = ebee_vm::Vm::new(registry).with_budget(engine.budget());
+            let mut vm = ebee_vm::Vm::new(registry)
+                .with_budget(engine.budget())
+                .with_backend(engine.backend());
             if type_spec.is_some_and(|t| t.legacy_packet_access) {
                 vm = vm.with_legacy_packet_load(helpers::skb::legacy_packet_load);
             }

@@ -43,6 +43,7 @@ impl Engine {
         self.register_custom(&mut registry);
         let vm = ebee_vm::Vm::new(registry)
             .with_budget(self.budget())
+            .with_backend(self.backend())
             .load(program)?;
         let runtime = Runtime::new(self.cpus(), self.trace(), Vec::new());
         Ok(RawProgram {

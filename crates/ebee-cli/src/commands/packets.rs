@@ -24,6 +24,8 @@ pub struct Args {
     maps: MapArgs,
     #[command(flatten)]
     types: objects::TypeArg,
+    #[command(flatten)]
+    engine: objects::EngineArg,
     /// Write the packets the program passed (XDP_PASS / TC_ACT_OK), as it modified them.
     #[arg(long)]
     write_pass: Option<PathBuf>,
@@ -44,7 +46,7 @@ pub enum Hook {
 
 pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
     let packets = pcap::read(&args.pcap)?;
-    let object = objects::load(&args.object, &args.types)?;
+    let object = objects::load_with(&args.engine.engine(), &args.object, &args.types)?;
     let types: &[&str] = match hook {
         Hook::Xdp => &["xdp"],
         Hook::Tc => &["sched_cls", "sched_act"],

@@ -1,7 +1,7 @@
 //! `ebee conformance-plugin`: the plugin protocol of the public BPF conformance runner.
 
 use crate::input::{decode, parse_hex};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ebee_vm::Memory;
 use std::io::Read;
 use std::process::ExitCode;
@@ -13,10 +13,10 @@ use std::process::ExitCode;
 pub struct Args {
     /// Input memory as hex bytes ("aa bb cc"); empty when omitted.
     memory: Option<String>,
-    /// Run in the interpreter (the default).
+    /// Run in the interpreter.
     #[arg(long, conflicts_with = "jit")]
     interpret: bool,
-    /// Run with the JIT (not available yet).
+    /// Run with the JIT (the default where the build has it).
     #[arg(long)]
     jit: bool,
     /// The program as hex bytes instead of reading it from stdin.
@@ -25,9 +25,11 @@ pub struct Args {
 }
 
 pub fn main(args: Args) -> Result<ExitCode> {
-    if args.jit {
-        bail!("the JIT is not available yet; use --interpret");
-    }
+    let backend = match (args.interpret, args.jit) {
+        (true, _) => ebee::Backend::Interpreter,
+        (_, true) => ebee::Backend::Jit,
+        _ => ebee::Backend::default(),
+    };
     let program_hex = match args.program {
         Some(hex) => hex,
         None => {
@@ -40,7 +42,9 @@ pub fn main(args: Args) -> Result<ExitCode> {
     };
     let bytecode = parse_hex(&program_hex).context("program")?;
     let mut input = parse_hex(args.memory.as_deref().unwrap_or("")).context("memory")?;
-    let program = ebee::Engine::new().load_raw(&decode(&bytecode)?, None)?;
+    let program = ebee::Engine::new()
+        .with_backend(backend)
+        .load_raw(&decode(&bytecode)?, None)?;
     let len = input.len() as u64;
     let mut memory = Memory::new();
     let addr = memory.add_mut("input", &mut input);

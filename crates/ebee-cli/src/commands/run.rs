@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// Run a program (assembly `.s`, raw bytecode, or an ELF object's code section) in the
-/// interpreter's checked mode, with r1 pointing at the input memory and r2 holding its length.
+/// Run a program (assembly `.s`, raw bytecode, or an ELF object's code section) in checked
+/// mode (on the JIT by default, `--engine interp` for the interpreter), with r1 pointing at the input memory and r2 holding its length.
 #[derive(clap::Args)]
 pub struct Args {
     /// The program: an ELF object, `.s`/`.asm` assembly, or raw little-endian bytecode.
@@ -36,6 +36,8 @@ pub struct Args {
     maps: crate::objects::MapArgs,
     #[command(flatten)]
     types: crate::objects::TypeArg,
+    #[command(flatten)]
+    engine: crate::objects::EngineArg,
     /// Run this many times and report the mean time per run.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
@@ -55,7 +57,9 @@ pub fn main(args: Args) -> Result<ExitCode> {
         return run_object(&args);
     }
     let instructions = read_program(&args.file)?;
-    let program = ebee::Engine::new()
+    let program = args
+        .engine
+        .engine()
         .with_budget(args.budget)
         .load_raw(&instructions, None)
         .with_context(|| args.file.display().to_string())?;
@@ -115,7 +119,7 @@ fn run_object(args: &Args) -> Result<ExitCode> {
     if args.mem.is_some() {
         bail!("--mem is for raw programs; use --data-in with an object");
     }
-    let engine = ebee::Engine::new().with_budget(args.budget);
+    let engine = args.engine.engine().with_budget(args.budget);
     let object = crate::objects::load_with(&engine, &args.file, &args.types)?;
     let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;
     crate::objects::apply_maps(&object, &args.maps)?;
