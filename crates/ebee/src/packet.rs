@@ -54,6 +54,32 @@ pub(crate) struct PacketState {
     pub buffer_end: u64,
     /// The redirect the program asked for, if any.
     pub redirect: Cell<Option<Redirect>>,
+    /// The skb's state outside the UAPI context (skb types; unused for the others).
+    pub skb: Cell<SkbMeta>,
+}
+
+/// What an skb keeps beyond `struct __sk_buff` that helpers read and change: header
+/// positions, checksum state, whether the hash is set, the socket cookie. Offsets count from
+/// the start of the buffer. It carries over between the runs of one test run (the kernel
+/// reuses its skb) and starts afresh with each test run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SkbMeta {
+    /// `skb->mac_header`.
+    pub mac: u64,
+    /// `skb->network_header`.
+    pub network: u64,
+    /// `skb->mac_len` (0 after `eth_type_trans`; set by the helpers that call
+    /// `skb_reset_mac_len`).
+    pub mac_len: u64,
+    /// `skb->ip_summed == CHECKSUM_UNNECESSARY` (otherwise `CHECKSUM_NONE`, the test run's).
+    pub csum_unnecessary: bool,
+    /// `skb->csum_level`.
+    pub csum_level: u8,
+    /// `skb->sw_hash || skb->l4_hash`: `skb_get_hash` returns `skb->hash` without
+    /// computing it.
+    pub hash_set: bool,
+    /// The cookie of the test run's socket, 0 until `get_socket_cookie` first asks.
+    pub socket_cookie: u64,
 }
 
 use crate::program_type::{pointer_slot, PacketContext, ProgramTypeSpec};
@@ -69,6 +95,14 @@ pub(crate) use access::{PacketPlace, Pointers};
 pub const XDP_HEADROOM: usize = 256;
 /// Headroom of a test-run skb (`NET_SKB_PAD + NET_IP_ALIGN` on x86-64).
 pub const SKB_HEADROOM: usize = 64;
+/// `BPF_SKB_MAX_LEN` (`SKB_MAX_ALLOC`: four pages less the shared info): the longest packet
+/// `bpf_skb_change_tail` and `bpf_skb_change_head` make.
+pub const BPF_SKB_MAX_LEN: usize = 16384 - TAILROOM;
+/// Room ebee's skb buffer has before the kernel's headroom, and after the packet beyond what
+/// `BPF_SKB_MAX_LEN` needs: where the kernel reallocates the head to grow the packet
+/// (`skb_cow`, `pskb_expand_head`), ebee's buffer is already large enough, up to this much
+/// (beyond it the helpers fail with `-ENOMEM`, as a failed reallocation does).
+pub const SKB_EXTRA_ROOM: usize = 2 * BPF_SKB_MAX_LEN;
 /// Tailroom reserved after the packet (`SKB_DATA_ALIGN(sizeof(struct skb_shared_info))`).
 pub const TAILROOM: usize = 320;
 /// Size of a test-run XDP frame (`frame_sz`, one page): the buffer from `data_hard_start`
@@ -100,6 +134,8 @@ pub(crate) struct PacketRun {
     redirect: Option<Redirect>,
     /// The flow dissector's `struct bpf_flow_keys` (empty for other types).
     flow_keys: Vec<u8>,
+    /// The skb state beyond the context (skb types).
+    skb: SkbMeta,
 }
 
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
@@ -134,6 +170,7 @@ impl PacketRun {
             pulled: 0,
             redirect: None,
             flow_keys: Vec::new(),
+            skb: SkbMeta::default(),
         }
     }
 
@@ -269,9 +306,13 @@ impl PacketRun {
                 "packet of {len} bytes is too short for its {network_header}-byte IP header"
             ));
         }
+        // The kernel's buffer is headroom, packet and tailroom; ebee's has room to grow on
+        // both sides (see SKB_EXTRA_ROOM).
+        let head = SKB_EXTRA_ROOM + SKB_HEADROOM;
+        let tail = BPF_SKB_MAX_LEN.saturating_sub(len) + SKB_EXTRA_ROOM + TAILROOM;
         self.buffer.clear();
-        self.buffer.resize(SKB_HEADROOM + len + TAILROOM, 0);
-        self.buffer[SKB_HEADROOM..SKB_HEADROOM + len].copy_from_slice(data_in);
+        self.buffer.resize(head + len + tail, 0);
+        self.buffer[head..head + len].copy_from_slice(data_in);
         let protocol = eth_type_trans_protocol(data_in);
         // eth_type_trans against the loopback device, whose address and broadcast address
         // are all zeros: ff:ff:ff:ff:ff:ff is multicast, not broadcast.
@@ -307,8 +348,13 @@ impl PacketRun {
             ctx[offset..offset + 4].copy_from_slice(&value.to_ne_bytes());
         }
         self.set_socket_fields(data_in, protocol);
-        let data = SKB_HEADROOM + self.pulled;
-        self.set_pointers(data, SKB_HEADROOM + len, data);
+        let data = head + self.pulled;
+        self.set_pointers(data, head + len, data);
+        self.skb = SkbMeta {
+            mac: head as u64,
+            network: (head + ETH_HLEN) as u64,
+            ..SkbMeta::default()
+        };
         Ok(())
     }
 
@@ -341,6 +387,7 @@ impl PacketRun {
             buffer_start,
             buffer_end,
             redirect: Cell::new(None),
+            skb: Cell::new(self.skb),
         };
         (ctx, Some(state))
     }
@@ -350,6 +397,7 @@ impl PacketRun {
         if let Some(redirect) = state.redirect.get() {
             self.redirect = Some(redirect);
         }
+        self.skb = state.skb.get();
     }
 
     /// `(data_out, ctx_out, redirect)` as the kernel reports them.

@@ -145,9 +145,17 @@ const TC_VERDICTS: &[Verdict] = &[
 ];
 
 /// `tc_cls_act_func_proto`'s helpers beyond the base that ebee implements: skb_store_bytes
-/// (9), l3/l4_csum_replace (10, 11), redirect (23), skb_load_bytes (26), csum_diff (28),
-/// get_hash_recalc (34), skb_pull_data (39), skb_load_bytes_relative (68).
-const TC_HELPERS: &[u32] = &[9, 10, 11, 23, 26, 28, 34, 39, 68];
+/// (9), l3/l4_csum_replace (10, 11), get_cgroup_classid (17), skb_vlan_push/pop (18, 19),
+/// redirect (23), skb_load_bytes (26), csum_diff (28), skb_change_proto/type (31, 32),
+/// get_hash_recalc (34), skb_change_tail (38), skb_pull_data (39), set_hash_invalid (41),
+/// skb_change_head (43), get_socket_cookie (46), set_hash (48), skb_load_bytes_relative
+/// (68), fib_lookup (69), skb_cgroup_id (79), sk_lookup_tcp/udp (84, 85), sk_release (86),
+/// skb_ecn_set_ce (97), skc_lookup_tcp (99), csum_level (135), skb_cgroup_classid (151),
+/// check_mtu (163).
+const TC_HELPERS: &[u32] = &[
+    9, 10, 11, 17, 18, 19, 23, 26, 28, 31, 32, 34, 38, 39, 41, 43, 46, 48, 68, 69, 79, 84, 85, 86,
+    97, 99, 135, 151, 163,
+];
 
 /// `convert___skb_to_skb`: the fields a test run's context may set.
 pub(crate) const TEST_RUN_INPUT: RunFields = RunFields::Named(&[
@@ -211,13 +219,13 @@ pub(crate) const fn skb_spec(
 
 /// `BPF_PROG_TYPE_SOCKET_FILTER`: returns how many bytes of the packet to keep (0 drops);
 /// sees the packet from the network header. Helpers beyond the base that ebee implements:
-/// skb_load_bytes (26), skb_load_bytes_relative (68).
+/// skb_load_bytes (26), get_socket_cookie (46), skb_load_bytes_relative (68).
 pub static SOCKET_FILTER: ProgramTypeSpec = skb_spec(
     "socket_filter",
     BPF_PROG_TYPE_SOCKET_FILTER,
     None,
     SF,
-    &[26, 68],
+    &[26, 46, 68],
     None,
     &[],
 );

@@ -24,8 +24,9 @@ const FIELDS: &[Field] = &[
 
 /// `BPF_PROG_TYPE_XDP`: `xdp_md` over an XDP frame; verdicts `XDP_*`. Beyond the base
 /// helpers, `xdp_func_proto`'s: redirect (23), csum_diff (28), xdp_adjust_head (44),
-/// redirect_map (51), xdp_adjust_meta (54), xdp_adjust_tail (65), xdp_get_buff_len (188),
-/// xdp_load_bytes (189), xdp_store_bytes (190). The kernel checks no return range (devmap
+/// redirect_map (51), xdp_adjust_meta (54), xdp_adjust_tail (65), fib_lookup (69),
+/// sk_lookup_tcp/udp (84, 85), sk_release (86), skc_lookup_tcp (99), check_mtu (163),
+/// xdp_get_buff_len (188), xdp_load_bytes (189), xdp_store_bytes (190). The kernel checks no return range (devmap
 /// and cpumap programs, which ebee does not run, have one).
 pub static XDP: ProgramTypeSpec = ProgramTypeSpec {
     name: "xdp",
@@ -36,7 +37,9 @@ pub static XDP: ProgramTypeSpec = ProgramTypeSpec {
     roles: 0,
     packet: PacketContext::Xdp,
     legacy_packet_access: false,
-    helpers: &[23, 28, 44, 51, 54, 65, 188, 189, 190],
+    helpers: &[
+        23, 28, 44, 51, 54, 65, 69, 84, 85, 86, 99, 163, 188, 189, 190,
+    ],
     return_range: None,
     verdicts: &[
         verdict(XDP_ABORTED as i32, "XDP_ABORTED", Fate::Aborted),

@@ -7,14 +7,18 @@
 //! Families live in their own files: `maps.rs`, `events.rs` (perf and ring buffers),
 //! `time.rs`, `trace.rs` (trace_printk, snprintf), `strings.rs` (strtol, strtoul, strncmp),
 //! `probe.rs` (probe_read_*), `checksum.rs` (csum_diff, l3/l4_csum_replace), `process.rs`
-//! (pid, uid, comm), `xdp.rs` and `skb.rs` (packet helpers).
+//! (pid, uid, comm), `xdp.rs` and `skb.rs` (packet helpers), `skb_change.rs` (skb length and
+//! header changes: change_tail/head/proto, VLAN push/pop), `identity.rs` (socket cookie,
+//! cgroup ids, MTU, FIB and socket lookups, answered as an empty network namespace).
 
 pub(crate) mod checksum;
 pub(crate) mod events;
+pub(crate) mod identity;
 pub(crate) mod maps;
 pub(crate) mod probe;
 pub(crate) mod process;
 pub(crate) mod skb;
+pub(crate) mod skb_change;
 pub(crate) mod strings;
 pub(crate) mod time;
 pub(crate) mod trace;
@@ -90,6 +94,8 @@ pub fn table() -> &'static [HelperDef] {
             process::HELPERS,
             xdp::HELPERS,
             skb::HELPERS,
+            skb_change::HELPERS,
+            identity::HELPERS,
         ]
         .concat();
         rows.sort_by_key(|h| h.id);

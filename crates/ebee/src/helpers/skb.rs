@@ -21,7 +21,7 @@ mod flow_hash;
 use super::checksum::{self, IpSummed, SkbCsum, L3_CSUM_REPLACE_FLAGS, L4_CSUM_REPLACE_FLAGS};
 use super::probe::neg;
 use super::HelperDef;
-use crate::packet::{PacketPlace, Pointers, ETH_HLEN, SKB_HEADROOM};
+use crate::packet::{PacketPlace, Pointers};
 use crate::program_type::PacketContext;
 use ebee_vm::{HelperEnv, HelperError, LegacyPacketLoad};
 
@@ -49,6 +49,51 @@ fn skb(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers),
         return Err(format!("bpf_{helper} needs an __sk_buff context").into());
     }
     Ok((place, place.pointers(env)?))
+}
+
+/// The `u32` context field `name` of the running skb.
+pub(crate) fn ctx_u32(
+    env: &HelperEnv<'_, '_>,
+    place: &PacketPlace,
+    name: &str,
+) -> Result<u32, HelperError> {
+    let b = env.read(place.ctx + place.spec.offset_of(name) as u64, 4)?;
+    Ok(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Stores `value` in the `u32` context field `name` of the running skb.
+pub(crate) fn set_ctx_u32(
+    env: &mut HelperEnv<'_, '_>,
+    place: &PacketPlace,
+    name: &str,
+    value: u32,
+) -> Result<(), HelperError> {
+    env.write(
+        place.ctx + place.spec.offset_of(name) as u64,
+        &value.to_ne_bytes(),
+    )
+}
+
+/// `skb_clear_hash`: `skb->hash` 0 and not set.
+fn clear_hash(env: &mut HelperEnv<'_, '_>, place: &PacketPlace) -> Result<(), HelperError> {
+    env.write(hash_field(place), &0u32.to_ne_bytes())?;
+    let mut meta = place.skb;
+    meta.hash_set = false;
+    PacketPlace::set_skb(env, meta);
+    Ok(())
+}
+
+/// `__skb_set_sw_hash`: `skb->hash` is `hash`, and set.
+fn set_hash_to(
+    env: &mut HelperEnv<'_, '_>,
+    place: &PacketPlace,
+    hash: u32,
+) -> Result<(), HelperError> {
+    env.write(hash_field(place), &hash.to_ne_bytes())?;
+    let mut meta = place.skb;
+    meta.hash_set = true;
+    PacketPlace::set_skb(env, meta);
+    Ok(())
 }
 
 /// `bpf_redirect`'s TC half: `Ok(TC_ACT_REDIRECT)`, or `Err(TC_ACT_SHOT)` for flags other
@@ -110,10 +155,9 @@ fn skb_load_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Helpe
 fn skb_load_bytes_relative(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = skb(env, "skb_load_bytes_relative")?;
     let (offset, to, len) = (u64::from(a[1] as u32), a[2], a[3] as u32 as usize);
-    let mac = place.buffer_start + SKB_HEADROOM as u64;
     let start = match u64::from(a[4] as u32) {
-        BPF_HDR_START_MAC => mac,
-        BPF_HDR_START_NET => mac + ETH_HLEN as u64,
+        BPF_HDR_START_MAC => place.at(place.skb.mac),
+        BPF_HDR_START_NET => place.at(place.skb.network),
         _ => return clear(env, to, len),
     };
     if offset > 0xffff || start + offset + len as u64 > p.data_end {
@@ -139,7 +183,7 @@ fn skb_store_bytes(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Help
     let bytes = env.read(from, len)?;
     env.write(to, &bytes)?;
     if flags & BPF_F_INVALIDATE_HASH != 0 {
-        env.write(hash_field(&place), &0u32.to_ne_bytes())?;
+        clear_hash(env, &place)?;
     }
     Ok(0)
 }
@@ -198,24 +242,25 @@ fn l4_csum_replace(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Help
     })
 }
 
-/// `bpf_get_hash_recalc(skb)`: `skb->hash`, computed first if it is clear (see the module
-/// documentation for how ebee's differs from the kernel's).
+/// `bpf_get_hash_recalc(skb)`: `skb->hash`, computed first unless it is set (by an earlier
+/// computation or `set_hash`; see the module documentation for how ebee's value differs from
+/// the kernel's).
 fn get_hash_recalc(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
     let (place, p) = skb(env, "get_hash_recalc")?;
-    let current = env.read(hash_field(&place), 4)?;
-    let current = u32::from_ne_bytes([current[0], current[1], current[2], current[3]]);
-    if current != 0 {
+    if place.skb.hash_set {
+        let current = env.read(hash_field(&place), 4)?;
+        let current = u32::from_ne_bytes([current[0], current[1], current[2], current[3]]);
         return Ok(u64::from(current));
     }
     let protocol = env.read(place.ctx + 16, 2)?;
-    let network = place.buffer_start + (SKB_HEADROOM + ETH_HLEN) as u64;
+    let network = place.at(place.skb.network);
     let available = p
         .data_end
         .saturating_sub(network)
         .min(flow_hash::HEADER_BYTES as u64);
     let headers = env.read(network, available as usize)?;
     let hash = flow_hash::flow_hash([protocol[0], protocol[1]], &headers);
-    env.write(hash_field(&place), &hash.to_ne_bytes())?;
+    set_hash_to(env, &place, hash)?;
     Ok(u64::from(hash))
 }
 
@@ -225,6 +270,165 @@ fn skb_pull_data(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, Helper
     let (_, p) = skb(env, "skb_pull_data")?;
     let len = u64::from(a[1] as u32);
     Ok(if len > p.len() { neg(libc::ENOMEM) } else { 0 })
+}
+
+/// `bpf_set_hash(skb, hash)`: `skb->hash` becomes `hash` (even 0), which `get_hash_recalc`
+/// then returns until something clears it. Always 0.
+fn set_hash(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let (place, _) = skb(env, "set_hash")?;
+    set_hash_to(env, &place, a[1] as u32)?;
+    Ok(0)
+}
+
+/// `bpf_set_hash_invalid(skb)`: clears `skb->hash`, so the next `get_hash_recalc` computes
+/// it. Always 0.
+fn set_hash_invalid(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
+    let (place, _) = skb(env, "set_hash_invalid")?;
+    clear_hash(env, &place)?;
+    Ok(0)
+}
+
+/// `BPF_CSUM_LEVEL_*` of `linux/bpf.h`.
+const BPF_CSUM_LEVEL_QUERY: u64 = 0;
+const BPF_CSUM_LEVEL_INC: u64 = 1;
+const BPF_CSUM_LEVEL_DEC: u64 = 2;
+const BPF_CSUM_LEVEL_RESET: u64 = 3;
+/// `SKB_MAX_CSUM_LEVEL`.
+const SKB_MAX_CSUM_LEVEL: u8 = 3;
+
+/// `bpf_csum_level(skb, level)` on the test run's `CHECKSUM_NONE` skb: `INC` makes it
+/// `CHECKSUM_UNNECESSARY` (level 0), then raises the level up to 3; `DEC` lowers it and
+/// below 0 returns to `CHECKSUM_NONE`; `RESET` returns to `CHECKSUM_NONE`; `QUERY` gives the
+/// level, or `-EACCES` when the skb is not `CHECKSUM_UNNECESSARY`; other levels `-EINVAL`.
+fn csum_level(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let (place, _) = skb(env, "csum_level")?;
+    let mut meta = place.skb;
+    match a[1] {
+        BPF_CSUM_LEVEL_INC if meta.csum_unnecessary => {
+            meta.csum_level = (meta.csum_level + 1).min(SKB_MAX_CSUM_LEVEL);
+        }
+        BPF_CSUM_LEVEL_INC => {
+            meta.csum_unnecessary = true;
+            meta.csum_level = 0;
+        }
+        BPF_CSUM_LEVEL_DEC if meta.csum_unnecessary => {
+            if meta.csum_level == 0 {
+                meta.csum_unnecessary = false;
+            } else {
+                meta.csum_level -= 1;
+            }
+        }
+        BPF_CSUM_LEVEL_DEC => {}
+        BPF_CSUM_LEVEL_RESET => {
+            meta.csum_unnecessary = false;
+            meta.csum_level = 0;
+        }
+        BPF_CSUM_LEVEL_QUERY if meta.csum_unnecessary => return Ok(u64::from(meta.csum_level)),
+        BPF_CSUM_LEVEL_QUERY => return Ok(neg(libc::EACCES)),
+        _ => return Ok(neg(libc::EINVAL)),
+    }
+    PacketPlace::set_skb(env, meta);
+    Ok(0)
+}
+
+/// `PACKET_OTHERHOST`: the highest packet type `skb_change_type` accepts.
+const PACKET_OTHERHOST: u32 = 3;
+
+/// `bpf_skb_change_type(skb, type)`: sets `skb->pkt_type` when both the old and the new type
+/// are `PACKET_HOST` … `PACKET_OTHERHOST`; `-EINVAL` otherwise.
+fn skb_change_type(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let (place, _) = skb(env, "skb_change_type")?;
+    let new = a[1] as u32;
+    if ctx_u32(env, &place, "pkt_type")? > PACKET_OTHERHOST || new > PACKET_OTHERHOST {
+        return Ok(neg(libc::EINVAL));
+    }
+    set_ctx_u32(env, &place, "pkt_type", new)?;
+    Ok(0)
+}
+
+/// `ETH_P_IP`, `ETH_P_IPV6`, `ETH_P_8021Q`, `ETH_P_8021AD`.
+pub(crate) const ETH_P_IP: u16 = 0x0800;
+pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+pub(crate) const ETH_P_8021Q: u16 = 0x8100;
+pub(crate) const ETH_P_8021AD: u16 = 0x88a8;
+
+/// `skb->protocol` in host order.
+pub(crate) fn protocol(env: &HelperEnv<'_, '_>, place: &PacketPlace) -> Result<u16, HelperError> {
+    let be = ctx_u32(env, place, "protocol")? as u16;
+    Ok(u16::from_be_bytes(be.to_ne_bytes()))
+}
+
+/// `eth_type_vlan`.
+pub(crate) fn is_vlan(ethertype: u16) -> bool {
+    matches!(ethertype, ETH_P_8021Q | ETH_P_8021AD)
+}
+
+/// `vlan_get_protocol(skb)` (`skb_protocol(skb, true)`): `skb->protocol`, or for 802.1Q/AD
+/// the protocol inside the VLAN headers, looked for from `skb->data + mac_len - 4` (14
+/// without a `mac_len`), at most 8 deep; 0 when a header lies past the packet.
+fn vlan_get_protocol(
+    env: &HelperEnv<'_, '_>,
+    place: &PacketPlace,
+    p: &Pointers,
+) -> Result<u16, HelperError> {
+    let mut ethertype = protocol(env, place)?;
+    if !is_vlan(ethertype) {
+        return Ok(ethertype);
+    }
+    let mut depth = match place.skb.mac_len {
+        0 => 14,
+        len if len < 4 => return Ok(0),
+        len => len - 4,
+    };
+    let mut parse_depth = 8;
+    while is_vlan(ethertype) {
+        parse_depth -= 1;
+        if depth + 4 > p.len() || parse_depth == 0 {
+            return Ok(0);
+        }
+        let h = env.read(p.data + depth + 2, 2)?;
+        ethertype = u16::from_be_bytes([h[0], h[1]]);
+        depth += 4;
+    }
+    Ok(ethertype)
+}
+
+/// `bpf_skb_ecn_set_ce(skb)`: marks an ECN-capable IPv4 or IPv6 packet Congestion
+/// Experienced (IPv4 with the header checksum updated as `IP_ECN_set_ce` does): 1 if the
+/// packet is now CE-marked, 0 if it is not ECN-capable, not IP (after VLAN headers), or
+/// shorter than its IP header.
+fn skb_ecn_set_ce(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
+    let (place, p) = skb(env, "skb_ecn_set_ce")?;
+    let header_len = match vlan_get_protocol(env, &place, &p)? {
+        ETH_P_IP => 20,
+        ETH_P_IPV6 => 40,
+        _ => return Ok(0),
+    };
+    let network = place.at(place.skb.network);
+    if p.len() < header_len || network + header_len > p.data_end {
+        return Ok(0);
+    }
+    if header_len == 20 {
+        let h = env.read(network, 12)?;
+        let ecn = (h[1].wrapping_add(1) & 3) as u16;
+        if ecn & 2 == 0 {
+            return Ok(u64::from(ecn == 0));
+        }
+        // csum16_add on the stored (network order) values.
+        let add = 0xfffbu16.to_be().wrapping_add(ecn.to_be());
+        let sum = u16::from_ne_bytes([h[10], h[11]]).wrapping_add(add);
+        let sum = sum.wrapping_add(u16::from(sum < add));
+        env.write(network + 10, &sum.to_ne_bytes())?;
+        env.write(network + 1, &[h[1] | 3])?;
+        return Ok(1);
+    }
+    let h = env.read(network, 4)?;
+    let word = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    if (word >> 20) & 3 == 0 {
+        return Ok(0);
+    }
+    env.write(network, &(word | 3 << 20).to_be_bytes())?;
+    Ok(1)
 }
 
 /// The legacy packet loads (`ldabs*`, `ldind*`) of socket filters and TC programs: where
@@ -248,8 +452,8 @@ pub(crate) fn legacy_packet_load(
     if load.ctx != place.ctx {
         return Err(format!("r6 ({:#x}) is not the skb of this run", load.ctx).into());
     }
-    let mac = (place.buffer_start + SKB_HEADROOM as u64) as i64;
-    let network = mac + ETH_HLEN as i64;
+    let mac = place.at(place.skb.mac) as i64;
+    let network = place.at(place.skb.network) as i64;
     let data = p.data as i64;
     let offset = i64::from(load.offset);
     // Relative to skb->data.
@@ -276,5 +480,10 @@ pub(crate) const HELPERS: &[HelperDef] = &[
     HelperDef::new(26, skb_load_bytes),
     HelperDef::new(34, get_hash_recalc),
     HelperDef::new(39, skb_pull_data),
+    HelperDef::new(32, skb_change_type),
+    HelperDef::new(41, set_hash_invalid),
+    HelperDef::new(48, set_hash),
     HelperDef::new(68, skb_load_bytes_relative),
+    HelperDef::new(97, skb_ecn_set_ce),
+    HelperDef::new(135, csum_level),
 ];

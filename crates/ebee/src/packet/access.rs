@@ -2,7 +2,7 @@
 //! the data, data_end and data_meta pointers of the host context, read and written through
 //! the VM's checked memory access.
 
-use super::Redirect;
+use super::{Redirect, SkbMeta};
 use crate::program_type::{pointer_slot, ProgramTypeSpec};
 use crate::runtime::RunState;
 use ebee_vm::{HelperEnv, HelperError};
@@ -37,6 +37,8 @@ pub(crate) struct PacketPlace {
     pub buffer_start: u64,
     /// One past the last byte of the buffer.
     pub buffer_end: u64,
+    /// The skb state beyond the context, as the run's state had it when this was taken.
+    pub skb: SkbMeta,
 }
 
 impl PacketPlace {
@@ -53,6 +55,7 @@ impl PacketPlace {
             ctx: state.ctx,
             buffer_start: state.buffer_start,
             buffer_end: state.buffer_end,
+            skb: state.skb.get(),
         })
     }
 
@@ -108,6 +111,23 @@ impl PacketPlace {
             env.write(self.slot(slot), &value.to_ne_bytes())?;
         }
         Ok(())
+    }
+
+    /// Absolute address of the buffer offset `offset`.
+    pub(crate) fn at(&self, offset: u64) -> u64 {
+        self.buffer_start + offset
+    }
+
+    /// The buffer offset of the address `address`.
+    pub(crate) fn offset(&self, address: u64) -> u64 {
+        address - self.buffer_start
+    }
+
+    /// Stores the skb state beyond the context.
+    pub(crate) fn set_skb(env: &HelperEnv<'_, '_>, skb: SkbMeta) {
+        if let Some(state) = env.host_state::<RunState>().and_then(|s| s.packet.as_ref()) {
+            state.skb.set(skb);
+        }
     }
 
     /// Records where the program asked the packet to go.

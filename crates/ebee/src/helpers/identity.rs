@@ -1,0 +1,194 @@
+//! Helpers that ask who and where a packet is, answered as the kernel answers them for a
+//! test run in a network namespace of its own with nothing in it but the loopback device
+//! (ifindex 1, MTU 65536, Ethernet-sized hard header): `get_socket_cookie` (46),
+//! `get_cgroup_classid` (17), `skb_cgroup_classid` (151), `skb_cgroup_id` (79),
+//! `check_mtu` (163), `fib_lookup` (69), `sk_lookup_tcp` (84), `sk_lookup_udp` (85),
+//! `skc_lookup_tcp` (99) and `sk_release` (86).
+//!
+//! - The skb test run gives its skb a socket of its own (`sk_alloc` in
+//!   `bpf_prog_test_run_skb`), whose cookie the kernel numbers from a global counter on first
+//!   use. ebee numbers a cookie per test run from a process-wide counter: not 0, the same for
+//!   the whole test run (all its repeats), another for the next. The values differ from the
+//!   kernel's; the relations do not.
+//! - That socket belongs to the calling thread's cgroup v2: `skb_cgroup_id` is its id (the
+//!   inode number of its directory under `/sys/fs/cgroup`, from `/proc/thread-self/cgroup`).
+//!   Its net_cls class id, and the caller's (`get_cgroup_classid`), are 0: ebee assumes no
+//!   net_cls (cgroup v1) hierarchy classifies the host process.
+//! - No sockets: the lookups return NULL whatever the tuple, and `sk_release` can only be
+//!   called on a pointer ebee never handed out, which is an error.
+//! - `fib_lookup`: devices other than loopback do not exist (`-ENODEV`); loopback does not
+//!   forward (`BPF_FIB_LKUP_RET_FWD_DISABLED`), as a new namespace's IPv6 configuration has
+//!   it and its IPv4 configuration has it when the host's default does not forward.
+
+use super::probe::neg;
+use super::HelperDef;
+use crate::packet::{PacketPlace, Pointers};
+use crate::program_type::PacketContext;
+use ebee_vm::{HelperEnv, HelperError};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Loopback's ifindex, MTU and `hard_header_len`.
+const LOOPBACK: u32 = 1;
+const LOOPBACK_MTU: i32 = 65536;
+const LOOPBACK_HARD_HEADER_LEN: i32 = 14;
+
+/// `BPF_MTU_CHK_SEGS` and the `BPF_MTU_CHK_RET_*` results.
+const BPF_MTU_CHK_SEGS: u64 = 1;
+const BPF_MTU_CHK_RET_SUCCESS: u64 = 0;
+const BPF_MTU_CHK_RET_FRAG_NEEDED: u64 = 1;
+
+/// The packet of the running program and its pointers.
+fn packet(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), HelperError> {
+    let place = PacketPlace::of(env, helper)?;
+    Ok((place, place.pointers(env)?))
+}
+
+/// The next socket cookie (the kernel's start at 1 as well).
+fn next_cookie() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// `bpf_get_socket_cookie(skb)`: the cookie of the test run's socket (see the module
+/// documentation).
+fn get_socket_cookie(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
+    let (place, _) = packet(env, "get_socket_cookie")?;
+    if !matches!(place.spec.packet, PacketContext::Skb { .. }) {
+        return Err("bpf_get_socket_cookie needs an __sk_buff context here".into());
+    }
+    let mut meta = place.skb;
+    if meta.socket_cookie == 0 {
+        meta.socket_cookie = next_cookie();
+        PacketPlace::set_skb(env, meta);
+    }
+    Ok(meta.socket_cookie)
+}
+
+/// `bpf_get_cgroup_classid(skb)` and `bpf_skb_cgroup_classid(skb)`: 0 (no net_cls class).
+fn cgroup_classid(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
+    packet(env, "get_cgroup_classid")?;
+    Ok(0)
+}
+
+/// The id of the calling thread's cgroup v2.
+fn thread_cgroup_id() -> Result<u64, String> {
+    use std::os::unix::fs::MetadataExt;
+    let list = std::fs::read_to_string("/proc/thread-self/cgroup")
+        .map_err(|e| format!("/proc/thread-self/cgroup: {e}"))?;
+    let path = list
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or("no cgroup v2 in /proc/thread-self/cgroup")?;
+    let dir = format!("/sys/fs/cgroup{path}");
+    let meta = std::fs::metadata(&dir).map_err(|e| format!("{dir}: {e}"))?;
+    Ok(meta.ino())
+}
+
+/// `bpf_skb_cgroup_id(skb)`: the cgroup v2 id of the test run's socket, the caller's.
+fn skb_cgroup_id(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
+    packet(env, "skb_cgroup_id")?;
+    thread_cgroup_id().map_err(|e| format!("bpf_skb_cgroup_id: {e}").into())
+}
+
+/// `bpf_check_mtu(ctx, ifindex, mtu_len, len_diff, flags)` against loopback (ifindex 0 or
+/// 1; others `-ENODEV`): whether the packet (`skb->len`, or `*mtu_len` plus the hard header
+/// when it is not 0), changed by `len_diff`, fits the MTU plus the hard header; `*mtu_len`
+/// becomes the MTU. `-EINVAL` for unknown flags (XDP: any), and for `BPF_MTU_CHK_SEGS` with a
+/// `len_diff` or `*mtu_len`, or on a GSO skb that exceeds the MTU (the test run's skb has no
+/// transport header).
+fn check_mtu(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let (place, p) = packet(env, "check_mtu")?;
+    let (ifindex, at, len_diff, flags) = (a[1] as u32, a[2], a[3] as i32, a[4]);
+    let skb = match place.spec.packet {
+        PacketContext::Skb { .. } => true,
+        PacketContext::Xdp => false,
+        _ => return Err("bpf_check_mtu needs an XDP or skb context".into()),
+    };
+    let given = env.read(at, 4)?;
+    let given = u32::from_ne_bytes([given[0], given[1], given[2], given[3]]);
+    let allowed = if skb { BPF_MTU_CHK_SEGS } else { 0 };
+    if flags & !allowed != 0 || (flags & BPF_MTU_CHK_SEGS != 0 && (len_diff != 0 || given != 0)) {
+        return Ok(neg(libc::EINVAL));
+    }
+    if ifindex != 0 && ifindex != LOOPBACK {
+        return Ok(neg(libc::ENODEV));
+    }
+    let dev_len = LOOPBACK_MTU + LOOPBACK_HARD_HEADER_LEN;
+    let len = if given != 0 {
+        (given as i32).wrapping_add(LOOPBACK_HARD_HEADER_LEN)
+    } else if skb {
+        super::skb::ctx_u32(env, &place, "len")? as i32
+    } else {
+        p.len() as i32
+    };
+    let len = len.wrapping_add(len_diff);
+    let mut result = BPF_MTU_CHK_RET_SUCCESS;
+    if len > dev_len {
+        let gso = skb && super::skb::ctx_u32(env, &place, "gso_size")? != 0;
+        if gso && flags & BPF_MTU_CHK_SEGS != 0 {
+            return Ok(neg(libc::EINVAL));
+        }
+        if !gso {
+            result = BPF_MTU_CHK_RET_FRAG_NEEDED;
+        }
+    }
+    env.write(at, &(LOOPBACK_MTU as u32).to_ne_bytes())?;
+    Ok(result)
+}
+
+/// `sizeof(struct bpf_fib_lookup)`, `AF_INET`, `AF_INET6`, `BPF_FIB_LOOKUP_*` (all six
+/// flags) and `BPF_FIB_LKUP_RET_FWD_DISABLED`.
+const FIB_LOOKUP_SIZE: i32 = 64;
+const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
+const BPF_FIB_LOOKUP_MASK: u32 = 0x3f;
+const BPF_FIB_LKUP_RET_FWD_DISABLED: u64 = 4;
+
+/// `bpf_fib_lookup(ctx, params, plen, flags)`: `-EINVAL` for a short `params` or unknown
+/// flags, `-EAFNOSUPPORT` for families other than IPv4 and IPv6, `-ENODEV` for devices other
+/// than loopback, which does not forward (see the module documentation). `params` is left
+/// as it was.
+fn fib_lookup(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    packet(env, "fib_lookup")?;
+    let (params, plen, flags) = (a[1], a[2] as i32, a[3] as u32);
+    if plen < FIB_LOOKUP_SIZE || flags & !BPF_FIB_LOOKUP_MASK != 0 {
+        return Ok(neg(libc::EINVAL));
+    }
+    let head = env.read(params, 12)?;
+    let ifindex = u32::from_ne_bytes([head[8], head[9], head[10], head[11]]);
+    match head[0] {
+        AF_INET | AF_INET6 if ifindex == LOOPBACK => Ok(BPF_FIB_LKUP_RET_FWD_DISABLED),
+        AF_INET | AF_INET6 => Ok(neg(libc::ENODEV)),
+        _ => Ok(neg(libc::EAFNOSUPPORT)),
+    }
+}
+
+/// `bpf_sk_lookup_tcp`, `bpf_sk_lookup_udp`, `bpf_skc_lookup_tcp`: NULL, there being no
+/// sockets.
+fn sk_lookup(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
+    packet(env, "sk_lookup")?;
+    Ok(0)
+}
+
+/// `bpf_sk_release(sk)`: only sockets a lookup returned may be released, and ebee's return
+/// none.
+fn sk_release(_: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    Err(format!(
+        "bpf_sk_release({:#x}): not a socket ebee handed out (its socket lookups find none)",
+        a[0]
+    )
+    .into())
+}
+
+pub(crate) const HELPERS: &[HelperDef] = &[
+    HelperDef::new(17, cgroup_classid),
+    HelperDef::new(46, get_socket_cookie),
+    HelperDef::new(69, fib_lookup),
+    HelperDef::new(79, skb_cgroup_id),
+    HelperDef::new(84, sk_lookup),
+    HelperDef::new(85, sk_lookup),
+    HelperDef::new(86, sk_release),
+    HelperDef::new(99, sk_lookup),
+    HelperDef::new(151, cgroup_classid),
+    HelperDef::new(163, check_mtu),
+];
