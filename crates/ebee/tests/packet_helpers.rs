@@ -1,6 +1,8 @@
 //! The packet helpers (`tests/bpf/packet_xdp.bpf.c`, `packet_skb.bpf.c`) in ebee and in the
 //! Linux kernel on the same packets and contexts: return values, packets out and contexts out
 //! must be equal byte for byte, and so must the outcome of inputs the test run refuses.
+//! `packet_skb_change.bpf.c` and `packet_identity.bpf.c` cover the helpers that change the
+//! skb's length and headers and those that ask about sockets, cgroups and routes.
 //! Edge cases: adjusting the head into the `xdp_frame` area, the tail past the frame or
 //! below an Ethernet header, metadata bounds, loads and stores out of range, checksum
 //! replacement on real IPv4/TCP and UDP headers, and repeated runs that keep the changes.
@@ -9,8 +11,12 @@ mod common;
 
 use common::pair::Pair;
 
+#[path = "packet_helpers/identity.rs"]
+mod identity;
 #[path = "packet_helpers/skb.rs"]
 mod skb;
+#[path = "packet_helpers/skb_change.rs"]
+mod skb_change;
 #[path = "packet_helpers/xdp.rs"]
 mod xdp;
 
@@ -81,7 +87,8 @@ fn run(
         data_in: data,
         ctx_in: Some(ctx),
         repeat,
-        data_size_out: data.len() + 4096,
+        // Room for what the helpers may grow the packet to (BPF_SKB_MAX_LEN and more).
+        data_size_out: data.len() + 65536,
         ctx_size_out: ctx.len(),
         ..Default::default()
     };

@@ -16,9 +16,10 @@
 //!   net_cls (cgroup v1) hierarchy classifies the host process.
 //! - No sockets: the lookups return NULL whatever the tuple, and `sk_release` can only be
 //!   called on a pointer ebee never handed out, which is an error.
-//! - `fib_lookup`: devices other than loopback do not exist (`-ENODEV`); loopback does not
-//!   forward (`BPF_FIB_LKUP_RET_FWD_DISABLED`), as a new namespace's IPv6 configuration has
-//!   it and its IPv4 configuration has it when the host's default does not forward.
+//! - `fib_lookup`: devices other than loopback do not exist (`-ENODEV`); on loopback the
+//!   empty FIB has no route (`BPF_FIB_LKUP_RET_NOT_FWDED`), which is what Linux 6.18
+//!   answers for both families whatever the namespace's forwarding settings (6.12's source
+//!   checks forwarding first and would answer `BPF_FIB_LKUP_RET_FWD_DISABLED` with it off).
 
 use super::probe::neg;
 use super::HelperDef;
@@ -137,17 +138,17 @@ fn check_mtu(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperErro
 }
 
 /// `sizeof(struct bpf_fib_lookup)`, `AF_INET`, `AF_INET6`, `BPF_FIB_LOOKUP_*` (all six
-/// flags) and `BPF_FIB_LKUP_RET_FWD_DISABLED`.
+/// flags) and `BPF_FIB_LKUP_RET_NOT_FWDED`.
 const FIB_LOOKUP_SIZE: i32 = 64;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 const BPF_FIB_LOOKUP_MASK: u32 = 0x3f;
-const BPF_FIB_LKUP_RET_FWD_DISABLED: u64 = 4;
+const BPF_FIB_LKUP_RET_NOT_FWDED: u64 = 5;
 
 /// `bpf_fib_lookup(ctx, params, plen, flags)`: `-EINVAL` for a short `params` or unknown
 /// flags, `-EAFNOSUPPORT` for families other than IPv4 and IPv6, `-ENODEV` for devices other
-/// than loopback, which does not forward (see the module documentation). `params` is left
-/// as it was.
+/// than loopback, on which nothing is routed (see the module documentation). `params` is
+/// left as it was.
 fn fib_lookup(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
     packet(env, "fib_lookup")?;
     let (params, plen, flags) = (a[1], a[2] as i32, a[3] as u32);
@@ -157,7 +158,7 @@ fn fib_lookup(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperErr
     let head = env.read(params, 12)?;
     let ifindex = u32::from_ne_bytes([head[8], head[9], head[10], head[11]]);
     match head[0] {
-        AF_INET | AF_INET6 if ifindex == LOOPBACK => Ok(BPF_FIB_LKUP_RET_FWD_DISABLED),
+        AF_INET | AF_INET6 if ifindex == LOOPBACK => Ok(BPF_FIB_LKUP_RET_NOT_FWDED),
         AF_INET | AF_INET6 => Ok(neg(libc::ENODEV)),
         _ => Ok(neg(libc::EAFNOSUPPORT)),
     }
