@@ -136,6 +136,28 @@ int xdp_load_store(struct xdp_md *ctx)
 	return (ret & 0xff) | (ret2 & 0xff) << 8;
 }
 
+/* adjust_tail(delta), then load `len & 63` + 1 bytes at offset and store them at offset2
+ * (the 0xee filler where the load failed); returns the three results, one byte each, and
+ * the buffer length in the top byte's place (<< 24). */
+SEC("xdp")
+int xdp_bytes_len(struct xdp_md *ctx)
+{
+	struct params *p = get_params();
+	__u8 buf[64];
+	__u32 len;
+	long ret0, ret, ret2;
+
+	if (!p)
+		return XDP_ABORTED;
+	__builtin_memset(buf, 0xee, sizeof(buf));
+	len = (p->len & 63) + 1;
+	ret0 = bpf_xdp_adjust_tail(ctx, p->delta);
+	ret = bpf_xdp_load_bytes(ctx, p->offset, buf, len);
+	ret2 = bpf_xdp_store_bytes(ctx, p->offset2, buf, len);
+	return (ret & 0xff) | (ret2 & 0xff) << 8 | (ret0 & 0xff) << 16 |
+	       bpf_xdp_get_buff_len(ctx) << 24;
+}
+
 SEC("xdp")
 int xdp_buff_len(struct xdp_md *ctx)
 {

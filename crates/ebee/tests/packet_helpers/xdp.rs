@@ -306,6 +306,53 @@ fn xdp_load_store_redirect() {
     );
 }
 
+/// `xdp_load_bytes` / `xdp_store_bytes` with lengths 1–64 around the end of the packet,
+/// after the tail grew or shrank, and `xdp_get_buff_len` after it.
+#[test]
+fn xdp_load_store_lengths_and_buff_len() {
+    let Some(pair) = Pair::load("packet_xdp") else {
+        return;
+    };
+    for (len_in, meta) in [(64usize, 0usize), (100, 8), (14, 0)] {
+        let mut data: Vec<u8> = (0..meta as u8).collect();
+        data.extend(ipv4_packet(17, len_in.max(64), UNICAST)[..len_in].iter());
+        let ctx = xdp_md(meta, data.len());
+        let l = len_in as u32;
+        for delta in [0, 20, -10, 3000, -50] {
+            let end = (l as i32 + delta).max(0) as u32;
+            for len in [0u32, 7, 13, 63] {
+                let n = len + 1;
+                for (offset, offset2) in [
+                    (0, 0),
+                    (end.saturating_sub(n), 0),
+                    (end.saturating_sub(n) + 1, 0),
+                    (0, end.saturating_sub(n)),
+                    (0, end.saturating_sub(n) + 1),
+                    (end, 0),
+                    (l, l),
+                    (0xffff, 0),
+                    (0, 0x10000),
+                ] {
+                    run(
+                        &pair,
+                        "xdp_bytes_len",
+                        Params {
+                            delta,
+                            len,
+                            offset,
+                            offset2,
+                            ..Default::default()
+                        },
+                        &data,
+                        &ctx,
+                        1,
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// `bpf_redirect_map` without a redirect map (ebee has none): the lookup fails, so the
 /// result is the action in the low bits of the flags, `XDP_ABORTED` for unknown flags, and
 /// no redirect is recorded.
