@@ -1,7 +1,11 @@
 //! skb packet helpers (the skb types; `skb_load_bytes` also for the flow dissector), with the semantics of `net/core/filter.c` on
 //! the linear skb `bpf_prog_test_run_skb` builds: `skb_load_bytes` (26) and
 //! `skb_load_bytes_relative` (68) for both; `skb_store_bytes` (9), `l3_csum_replace` (10),
-//! `l4_csum_replace` (11), `get_hash_recalc` (34) and `skb_pull_data` (39) for TC.
+//! `l4_csum_replace` (11), `get_hash_recalc` (34), `skb_pull_data` (39), `skb_change_type`
+//! (32), `set_hash_invalid` (41), `set_hash` (48), `skb_ecn_set_ce` (97) and `csum_level`
+//! (135) for TC (some also for other skb types, as their specs list). What the kernel keeps
+//! in the skb beyond `__sk_buff` (header positions, checksum level, whether the hash is set)
+//! is [`crate::packet::SkbMeta`].
 //! `redirect` (23) lives with the XDP helpers and calls [`tc_redirect_verdict`] here.
 //! [`legacy_packet_load`] is the VM's hook for the legacy packet loads (`ldabs*`, `ldind*`),
 //! the kernel's `bpf_skb_load_helper_*`.

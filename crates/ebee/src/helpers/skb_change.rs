@@ -1,4 +1,5 @@
-//! skb helpers that change the packet's length or headers, for TC, with the semantics of
+//! skb helpers that change the packet's length or headers (TC; `change_tail`/`change_head`
+//! also for lwt_xmit and sk_skb), with the semantics of
 //! `net/core/filter.c` and `net/core/skbuff.c` on the test run's linear, uncloned,
 //! `CHECKSUM_NONE` skb: `skb_change_tail` (38), `skb_change_head` (43), `skb_vlan_push`
 //! (18), `skb_vlan_pop` (19) and `skb_change_proto` (31).
