@@ -183,4 +183,19 @@ int xdp_sk_lookup(struct xdp_md *ctx)
 	return bits;
 }
 
+/* The same questions from cgroup_skb, whose test run sees the packet from the network header:
+ * cb[0..1] = skb_cgroup_id, cb[2] = (cookie != 0) | (cookie stable) << 1, cb[3] = ECN. */
+SEC("cgroup_skb/ingress")
+int cg_identity(struct __sk_buff *skb)
+{
+	__u64 id = bpf_skb_cgroup_id(skb);
+	__u64 cookie = bpf_get_socket_cookie(skb);
+
+	skb->cb[0] = id;
+	skb->cb[1] = id >> 32;
+	skb->cb[2] = (cookie != 0) | (cookie == bpf_get_socket_cookie(skb)) << 1;
+	skb->cb[3] = bpf_skb_ecn_set_ce(skb);
+	return 1;
+}
+
 char LICENSE[] SEC("license") = "GPL";

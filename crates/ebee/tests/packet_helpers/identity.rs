@@ -81,6 +81,29 @@ fn cgroup_ids_and_classids() {
     )
     .expect("runs");
     assert_ne!(&ctx[48..56], &[0; 8], "the caller's cgroup has an id");
+    // cgroup_skb: the same socket questions, and ECN from the network header.
+    for tos in [0u8, 1, 2, 3] {
+        let mut packet = ipv4_packet(6, 74, UNICAST);
+        packet[15] = tos;
+        let h = inet_csum(&{
+            let mut h = packet[14..34].to_vec();
+            h[10] = 0;
+            h[11] = 0;
+            h
+        });
+        packet[24..26].copy_from_slice(&h.to_be_bytes());
+        let (_, out, ctx) = run(
+            &pair,
+            "cg_identity",
+            Params::default(),
+            &packet,
+            &[0; 192],
+            1,
+        )
+        .expect("runs");
+        assert_eq!(ctx[56], 0b11, "cookie relations");
+        assert_eq!(inet_csum(&out[14..34]), 0, "IPv4 checksum after ECN");
+    }
 }
 
 #[test]
