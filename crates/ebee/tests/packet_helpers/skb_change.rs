@@ -336,3 +336,38 @@ fn skb_checksum_level_type_ecn_hash() {
         );
     }
 }
+
+/// ebee's fixed room (`SKB_EXTRA_ROOM`): pushes past it fail with `-ENOMEM` (where the
+/// kernel would reallocate), and the run goes on.
+#[test]
+fn skb_growth_past_ebees_room_is_enomem() {
+    let object = ebee::Engine::new()
+        .load_file(common::compile("packet_skb_change"))
+        .expect("loads");
+    let params = Params {
+        offset: 4,
+        from: u64::from(u16::from_ne_bytes(0x8100u16.to_be_bytes())),
+        to: 1,
+        ..Default::default()
+    };
+    object
+        .map("params")
+        .unwrap()
+        .update(&0u32.to_ne_bytes(), &params.bytes(), 0)
+        .unwrap();
+    let packet = ipv4_packet(17, 64, UNICAST);
+    let out = object
+        .program("tc_vlan")
+        .unwrap()
+        .test_run(&ebee::TestRun {
+            data_in: &packet,
+            ctx_in: Some(&[0; 192]),
+            repeat: 3000,
+            cpu: 0,
+        })
+        .expect("runs");
+    let pushes = u32::from_ne_bytes(out.ctx_out[48..52].try_into().unwrap());
+    assert_eq!(pushes, 0xf4f4_f4f4, "every push of the last run: -ENOMEM");
+    // All of the room before the packet (2 * 16064 + 64 bytes) was used.
+    assert_eq!(out.data_out.len(), 64 + 2 * 16064 + 64);
+}
