@@ -150,11 +150,12 @@ const TC_VERDICTS: &[Verdict] = &[
 /// get_hash_recalc (34), skb_change_tail (38), skb_pull_data (39), set_hash_invalid (41),
 /// skb_change_head (43), get_socket_cookie (46), set_hash (48), skb_load_bytes_relative
 /// (68), fib_lookup (69), skb_cgroup_id (79), sk_lookup_tcp/udp (84, 85), sk_release (86),
-/// skb_ecn_set_ce (97), skc_lookup_tcp (99), csum_level (135), skb_cgroup_classid (151),
-/// check_mtu (163).
+/// skb_ecn_set_ce (97), skc_lookup_tcp (99), get_netns_cookie (122: since Linux 6.15, the
+/// one entry newer than 6.12's list), csum_level (135), skb_cgroup_classid (151), check_mtu
+/// (163).
 const TC_HELPERS: &[u32] = &[
     9, 10, 11, 17, 18, 19, 23, 26, 28, 31, 32, 34, 38, 39, 41, 43, 46, 48, 68, 69, 79, 84, 85, 86,
-    97, 99, 135, 151, 163,
+    97, 99, 122, 135, 151, 163,
 ];
 
 /// `convert___skb_to_skb`: the fields a test run's context may set.

@@ -2,7 +2,7 @@
 //! test run in a network namespace of its own with nothing in it but the loopback device
 //! (ifindex 1, MTU 65536, Ethernet-sized hard header): `get_socket_cookie` (46),
 //! `get_cgroup_classid` (17), `skb_cgroup_classid` (151), `skb_cgroup_id` (79),
-//! `check_mtu` (163), `fib_lookup` (69), `sk_lookup_tcp` (84), `sk_lookup_udp` (85),
+//! `get_netns_cookie` (122), `check_mtu` (163), `fib_lookup` (69), `sk_lookup_tcp` (84), `sk_lookup_udp` (85),
 //! `skc_lookup_tcp` (99) and `sk_release` (86).
 //!
 //! - The skb test run gives its skb a socket of its own (`sk_alloc` in
@@ -14,6 +14,10 @@
 //!   inode number of its directory under `/sys/fs/cgroup`, from `/proc/thread-self/cgroup`).
 //!   Its net_cls class id, and the caller's (`get_cgroup_classid`), are 0: ebee assumes no
 //!   net_cls (cgroup v1) hierarchy classifies the host process.
+//! - Network namespace cookies: the kernel numbers namespaces from a global counter; ebee's
+//!   programs run in a namespace of their own, cookie [`RUN_NETNS_COOKIE`], and the initial
+//!   namespace (what `get_netns_cookie(NULL)` asks about) has [`INIT_NETNS_COOKIE`]. The
+//!   values differ from the kernel's, the relations (not 0, the two differ, stable) do not.
 //! - No sockets: the lookups return NULL whatever the tuple, and `sk_release` can only be
 //!   called on a pointer ebee never handed out, which is an error.
 //! - `fib_lookup`: devices other than loopback do not exist (`-ENODEV`); on loopback the
@@ -42,6 +46,22 @@ const BPF_MTU_CHK_RET_FRAG_NEEDED: u64 = 1;
 fn packet(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), HelperError> {
     let place = PacketPlace::of(env, helper)?;
     Ok((place, place.pointers(env)?))
+}
+
+/// ebee's cookie of the initial network namespace and of the one programs run in.
+pub const INIT_NETNS_COOKIE: u64 = 1;
+/// See [`INIT_NETNS_COOKIE`].
+pub const RUN_NETNS_COOKIE: u64 = 2;
+
+/// `bpf_get_netns_cookie(ctx)`: the cookie of the namespace of the context (the packet's,
+/// the socket's), or with a NULL context that of the initial namespace. (TC programs may call
+/// it since Linux 6.15; the socket types always could.)
+fn get_netns_cookie(_: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    Ok(if a[0] == 0 {
+        INIT_NETNS_COOKIE
+    } else {
+        RUN_NETNS_COOKIE
+    })
 }
 
 /// The next socket cookie (the kernel's start at 1 as well).
@@ -190,6 +210,7 @@ pub(crate) const HELPERS: &[HelperDef] = &[
     HelperDef::new(85, sk_lookup),
     HelperDef::new(86, sk_release),
     HelperDef::new(99, sk_lookup),
+    HelperDef::new(122, get_netns_cookie),
     HelperDef::new(151, cgroup_classid),
     HelperDef::new(163, check_mtu),
 ];

@@ -29,6 +29,20 @@ int sock_cookie(struct __sk_buff *skb)
 	return 0;
 }
 
+/* Network namespace cookies: cb[0..1] = the packet's, cb[2..3] = the initial namespace's
+ * (NULL context); compared by relation. */
+SEC("tc")
+int tc_netns_cookie(struct __sk_buff *skb)
+{
+	__u64 own = bpf_get_netns_cookie(skb), init = bpf_get_netns_cookie(0);
+
+	skb->cb[0] = own;
+	skb->cb[1] = own >> 32;
+	skb->cb[2] = init;
+	skb->cb[3] = init >> 32;
+	return 0;
+}
+
 /* cb[0..1] = skb_cgroup_id, cb[2] = get_cgroup_classid, cb[3] = skb_cgroup_classid. */
 SEC("tc")
 int tc_cgroup(struct __sk_buff *skb)

@@ -66,6 +66,37 @@ fn socket_cookie_by_relation() {
     }
 }
 
+/// `get_netns_cookie` from TC (Linux 6.15 and later) in a namespace of the test thread's
+/// own: the packet's namespace and the initial one (NULL context) have cookies that are not
+/// 0, differ, and stay the same across test runs.
+#[test]
+fn netns_cookies_by_relation() {
+    let Some(pair) = Pair::load("packet_identity") else {
+        return;
+    };
+    if !own_netns() {
+        return;
+    }
+    let packet = ipv4_packet(6, 74, UNICAST);
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let both = pair.run_both("tc_netns_cookie", &packet, Some(&[0; 192]));
+        let cookies = |ctx: &[u8]| {
+            let word = |at: usize| u64::from_ne_bytes(ctx[at..at + 8].try_into().unwrap());
+            (word(48), word(56))
+        };
+        let sides = [cookies(&both.ebee.ctx_out), cookies(&both.kernel.ctx_out)];
+        for (side, (own, init)) in sides.iter().enumerate() {
+            assert!(
+                *own != 0 && *init != 0 && own != init,
+                "side {side}: {own} {init}"
+            );
+        }
+        seen.push(sides);
+    }
+    assert_eq!(seen[0], seen[1], "stable across test runs");
+}
+
 #[test]
 fn cgroup_ids_and_classids() {
     let Some(pair) = Pair::load("packet_identity") else {
