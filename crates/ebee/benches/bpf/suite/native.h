@@ -29,7 +29,9 @@ struct xdp_md {
 };
 
 #define SEC(name)
+#ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
+#endif
 #define __noinline __attribute__((noinline))
 #define __uint(name, val) int (*name)[val]
 #define __type(name, val) typeof(val) *name
