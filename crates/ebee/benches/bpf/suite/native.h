@@ -86,10 +86,14 @@ static struct native_map *native_map_new(int type, __u32 max_entries, __u32 key_
 	return m;
 }
 
+// A definition's map type, a compile-time constant: the helpers switch on it, so each call
+// site compiles to the one map type's code (as the kernel calls the map's own ops).
+#define NATIVE_TYPE(def) ((int)(sizeof(*(def)->type) / sizeof(int)))
+
 // The map behind a definition: the definition's first field caches it.
 #define NATIVE_MAP(def) NATIVE_MAP_SIZED(def, sizeof(*(def)->key), sizeof(*(def)->value))
 #define NATIVE_MAP_SIZED(def, key_size, value_size)                                        \
-	native_map_of((void **)&(def)->type, sizeof(*(def)->type) / sizeof(int),           \
+	native_map_of((void **)&(def)->type, NATIVE_TYPE(def),                             \
 		      sizeof(*(def)->max_entries) / sizeof(int), (key_size), (value_size))
 
 static inline struct native_map *native_map_of(void **cache, int type, __u32 max_entries,
@@ -122,9 +126,9 @@ static inline __u32 native_lpm_bit(const unsigned char *data, __u32 i)
 	return (data[i / 8] >> (7 - i % 8)) & 1;
 }
 
-static inline void *native_lookup(struct native_map *m, const void *key)
+static inline void *native_lookup(struct native_map *m, int type, const void *key)
 {
-	switch (m->type) {
+	switch (type) {
 	case BPF_MAP_TYPE_ARRAY: {
 		__u32 i = *(const __u32 *)key;
 		return i < m->max_entries ? m->values + (size_t)i * m->value_size : 0;
@@ -149,10 +153,10 @@ static inline void *native_lookup(struct native_map *m, const void *key)
 	return 0;
 }
 
-static inline long native_update(struct native_map *m, const void *key, const void *value,
-				 __u64 flags)
+static inline long native_update(struct native_map *m, int type, const void *key,
+				 const void *value, __u64 flags)
 {
-	switch (m->type) {
+	switch (type) {
 	case BPF_MAP_TYPE_ARRAY: {
 		__u32 i = *(const __u32 *)key;
 		if (i >= m->max_entries)
@@ -197,9 +201,10 @@ static inline long native_ringbuf_output(struct native_map *m, const void *data,
 	return 0;
 }
 
-#define bpf_map_lookup_elem(map, key) native_lookup(NATIVE_MAP(map), (key))
+#define bpf_map_lookup_elem(map, key)                                                      \
+	native_lookup(NATIVE_MAP(map), NATIVE_TYPE(map), (key))
 #define bpf_map_update_elem(map, key, value, flags)                                        \
-	native_update(NATIVE_MAP(map), (key), (value), (flags))
+	native_update(NATIVE_MAP(map), NATIVE_TYPE(map), (key), (value), (flags))
 #define bpf_ringbuf_output(map, data, size, flags)                                         \
 	native_ringbuf_output(NATIVE_MAP_SIZED(map, 0, 0), (data), (size))
 
