@@ -7,10 +7,10 @@ SEC("xdp") int bit_tricks(struct xdp_md *ctx)
 {
 	PACKET(ctx, data, end);
 	__u64 acc = 0;
+	if (!HAVE(data, end, PAYLOAD, PAYLOAD_LEN))
+		return 0;
 	unsigned char *p = data + PAYLOAD;
 	for (int i = 0; i < PAYLOAD_LEN / 8; i++) {
-		if (p + 8 > end)
-			return 0;
 		__u64 x = *(__u64 *)p | 1;
 		__u64 s = __builtin_bswap64(x) ^ rol64(x, 13) ^ (__builtin_bswap32(x) << 7);
 		__u64 par = x ^ (x >> 32);

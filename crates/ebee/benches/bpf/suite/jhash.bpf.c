@@ -28,18 +28,16 @@ SEC("xdp") int jhash(struct xdp_md *ctx)
 	PACKET(ctx, data, end);
 	__u32 a, b, c;
 	a = b = c = 0xdeadbeef + PAYLOAD_LEN + 42;
+	if (!HAVE(data, end, PAYLOAD, PAYLOAD_LEN))
+		return 0;
 	unsigned char *p = data + PAYLOAD;
 	for (int i = 0; i < PAYLOAD_LEN / 12; i++) {
-		if (p + 12 > end)
-			return 0;
 		a += *(__u32 *)p;
 		b += *(__u32 *)(p + 4);
 		c += *(__u32 *)(p + 8);
 		MIX(a, b, c);
 		p += 12;
 	}
-	if (p + 4 > end)
-		return 0;
 	a += *(__u32 *)p;
 	FINAL(a, b, c);
 	return c;

@@ -29,6 +29,10 @@ struct xdp_md {
 };
 
 #define SEC(name)
+// libbpf's compiler barrier (bpf_helpers.h): the compiler forgets what it knew of var.
+#ifndef barrier_var
+#define barrier_var(var) asm volatile("" : "=r"(var) : "0"(var))
+#endif
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif

@@ -32,15 +32,25 @@ SEC("xdp") int parse_vlan_tcp(struct xdp_md *ctx)
 	result = result * 31 + bpf_ntohs(*(__u16 *)tcp);
 	result = result * 31 + bpf_ntohs(*(__u16 *)(tcp + 2));
 	__u32 doff = (tcp[12] >> 4) * 4;
-	unsigned char *opt = tcp + 20, *opt_end = tcp + doff;
+	unsigned char *opt_end = tcp + doff;
+	// The option's offset is a number below 40 (options take at most 40 bytes, so the
+	// check against opt_end implies it), not a pointer moved by each option's length, and
+	// masked (a no-op that clang must keep): the verifier then has the same bounds for it
+	// on every path, instead of one lower bound per mix of option lengths, and prunes.
+	__u32 opt_off = 0;
 	for (int i = 0; i < 40; i++) {
+		if (opt_off >= 40)
+			break;
+		barrier_var(opt_off);
+		opt_off &= 63;
+		unsigned char *opt = tcp + 20 + opt_off;
 		if (opt + 1 > end || opt >= opt_end)
 			break;
 		__u8 kind = opt[0];
 		if (kind == 0)
 			break;
 		if (kind == 1) {
-			opt++;
+			opt_off++;
 			continue;
 		}
 		if (opt + 2 > end)
@@ -57,7 +67,7 @@ SEC("xdp") int parse_vlan_tcp(struct xdp_md *ctx)
 				 bpf_ntohl(*(__u32 *)(opt + 6));
 		else
 			result = result * 31 + kind;
-		opt += len;
+		opt_off += len;
 	}
 	return result;
 }

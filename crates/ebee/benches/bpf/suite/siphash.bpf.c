@@ -17,10 +17,10 @@ SEC("xdp") int siphash(struct xdp_md *ctx)
 	const __u64 k0 = 0x0706050403020100ull, k1 = 0x0f0e0d0c0b0a0908ull;
 	__u64 v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
 	__u64 v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+	if (!HAVE(data, end, PAYLOAD, PAYLOAD_LEN))
+		return 0;
 	unsigned char *p = data + PAYLOAD;
 	for (int i = 0; i < PAYLOAD_LEN / 8; i++) {
-		if (p + 8 > end)
-			return 0;
 		__u64 m = *(__u64 *)p;
 		v3 ^= m;
 		SIPROUND;

@@ -8,10 +8,10 @@ SEC("xdp") int spill_pressure(struct xdp_md *ctx)
 	PACKET(ctx, data, end);
 	__u64 a0 = 1, a1 = 2, a2 = 3, a3 = 4, a4 = 5, a5 = 6, a6 = 7, a7 = 8;
 	__u64 a8 = 9, a9 = 10, a10 = 11, a11 = 12, a12 = 13, a13 = 14, a14 = 15, a15 = 16;
+	if (!HAVE(data, end, PAYLOAD, PAYLOAD_LEN))
+		return 0;
 	unsigned char *p = data + PAYLOAD;
 	for (int i = 0; i < PAYLOAD_LEN / 4; i++) {
-		if (p + 4 > end)
-			return 0;
 		__u64 w = *(__u32 *)p;
 		a0 += w ^ a15; a1 ^= a0 + w; a2 += a1 * 3; a3 ^= a2 >> 1;
 		a4 += a3 ^ w; a5 -= a4; a6 += a5 << 2; a7 ^= a6 + i;
