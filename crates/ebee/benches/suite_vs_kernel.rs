@@ -1,16 +1,18 @@
-//! The benchmark suite: 25 XDP programs (`benches/bpf/suite/*.bpf.c`, listed with what each
-//! stresses in `benches/bpf/suite/README.md`) in ebee, in the Linux kernel and as native code,
-//! side by side, in **ns per run**.
+//! The benchmark suite: the XDP programs of `benches/bpf/suite/*.bpf.c` (26; listed with
+//! what each stresses in `benches/bpf/suite/README.md`) in ebee, in the Linux kernel and as
+//! native code, side by side, in **ns per run**.
 //!
 //! Every program is built twice from the same C file: `clang-19 -O2 -g -target bpf -mcpu=v3`
-//! for ebee and the kernel (one object, loaded by both), and `cc -O2` for the host (`suite.h`
-//! then includes `native.h`, which maps the libbpf names to plain C: maps become plain data
-//! structures). Each runtime runs the program on the same 338-byte frame (Ethernet, an
-//! 802.1ad and an 802.1Q tag, IPv4, TCP with 20 bytes of options, 256 bytes of payload:
-//! [`packet`]):
+//! for ebee and the kernel (one object, loaded by both), and `clang-19 -O2` for the host
+//! (`suite.h` then includes `native.h`, which maps the libbpf names to plain C: maps become
+//! plain data structures). The host build uses the same compiler as the eBPF build, as
+//! native.h intends, so that the native column differs from the others by where the code
+//! runs and not by the optimizer; `EBEE_SUITE_CC=cc` builds it with the system compiler
+//! instead. Each runtime runs the program on the same 338-byte frame (Ethernet, an 802.1ad
+//! and an 802.1Q tag, IPv4, TCP with 20 bytes of options, 256 bytes of payload: [`packet`]):
 //!
-//! - **ebee**: `Runner::run` (the `Program::test_run` of `BPF_PROG_TEST_RUN`'s semantics)
-//!   with `repeat`, on the pinned CPU;
+//! - **ebee**: `Runner::run` (`Program::test_run`, `BPF_PROG_TEST_RUN`'s semantics) with
+//!   `repeat`, on the pinned CPU;
 //! - **kernel**: `BPF_PROG_TEST_RUN` with `repeat` (`ebee_kernel::KernelObject::test_run`;
 //!   the program JIT-compiled by the kernel), on the calling thread's CPU;
 //! - **native**: each program is a small shared library (`<name>.native.so`, built from a
@@ -24,34 +26,36 @@
 //! **Timing.** One sample is one call of `repeat` runs; its time is that of the loop of
 //! `repeat` runs alone, on the monotonic clock, divided by `repeat`: for ebee and the kernel
 //! the mean each test run reports (`duration`), measured around the loop inside ebee's
-//! runner and inside the kernel's `bpf_test_run` (integer nanoseconds, so at most 1 ns low);
-//! for native an `Instant` around the loop of calls. Nothing of a call's setup counts (the
-//! frame's copy, the syscall, and for the kernel the XDP dispatcher update that a test run
-//! with `repeat > 1` makes, several milliseconds here). `repeat` is calibrated per program
-//! and runtime so that one sample takes about 5 ms (programs with a ring buffer: at most
-//! what fills half the ring, which is drained after every sample in ebee and the kernel;
-//! native's ring wraps). Each program gets 31 samples per runtime, taken in turns (ebee,
-//! kernel, native, ebee, ...) so that all three see the same machine load; the table shows
-//! the **median** sample. The process is pinned to the CPU it starts on (ebee's per-CPU
-//! worker and the kernel's test runs use that CPU). The geomean of ebee/kernel and of
-//! native/kernel is over the programs all three ran.
+//! runner and inside the kernel's `bpf_test_run` (integer nanoseconds, so up to 1 ns low;
+//! the kernel also stops its clock while it reschedules); for native an `Instant` around the
+//! loop of calls. Nothing of a call's setup counts (the frame's copy, the syscall, and for
+//! the kernel the XDP dispatcher update that a test run with `repeat > 1` makes, about 20 ms
+//! per call here). `repeat` is calibrated per program and runtime so that one sample takes
+//! about 5 ms (programs with a ring buffer: at most what fills half the ring, which is
+//! drained after every sample in ebee and the kernel; native's ring wraps). Each program
+//! gets 31 samples per runtime, taken in turns (ebee, kernel, native, ebee, ...) so that all
+//! three see the same machine load; the table shows the **median** sample, and the rows
+//! whose samples spread (interquartile range over 10 % of the median) are named under it.
+//! The process is pinned to the CPU it starts on (ebee's per-CPU worker and the kernel's
+//! test runs use that CPU). The geomeans of ebee/kernel and of native/kernel are over the
+//! programs all three ran.
 //!
 //! **Return values.** Every row prints each runtime's r0 (low 32 bits, as
-//! `BPF_PROG_TEST_RUN` reports it) of the last run; the first run on empty maps is compared
-//! too (programs with maps compute a different r0 then). ebee must match the kernel, and
-//! native must match both; a difference prints `MISMATCH` and makes the smoke test fail.
-//! Without `bpf()` (no permission, a sandbox) the kernel column says why and ebee is checked
-//! against native. A runtime that fails to load or run a program shows `error` in its
-//! column and the reason under the table.
+//! `BPF_PROG_TEST_RUN` reports it) of the last run; the first run, on empty maps, is compared
+//! too (a program that keeps state in maps may return another r0 then). ebee must match the
+//! kernel, and native must match both; a difference prints `MISMATCH` and makes the smoke
+//! test fail. Without `bpf()` (no permission, a sandbox) the kernel column says why and ebee
+//! is checked against native. A runtime that fails to load or run a program shows `error` in
+//! its column and the reason under the table (the smoke test fails then too).
 //!
-//! Run: `cargo bench -p ebee --bench suite_vs_kernel` (about a minute; needs clang-19, a C
-//! compiler `cc` and the libbpf headers: `apt-get install -y clang-19 libbpf-dev`). Under
+//! Run: `cargo bench -p ebee --bench suite_vs_kernel` (about 40 s once built; needs clang-19
+//! and the libbpf headers: `apt-get install -y clang-19 libbpf-dev`). Under
 //! `cargo test --all-targets` (no `--bench` argument) it runs every program 3 times in each
 //! runtime, one sample, as a smoke test of the return values (a few seconds).
 //! Arguments that are not flags select programs by name: `cargo bench -p ebee --bench
 //! suite_vs_kernel -- hash csum` runs those whose names contain `hash` or `csum`. Build
-//! outputs (and the whole text of an error, such as a verifier log, that the table's notes
-//! shorten) go to `<target>/<profile>/bench-bpf/suite/`.
+//! outputs (and the whole text of an error, such as a verifier log, that the notes under the
+//! table shorten) go to `<target>/<profile>/bench-bpf/suite/`.
 
 mod common;
 
@@ -190,9 +194,14 @@ fn programs() -> Vec<(String, PathBuf)> {
     programs
 }
 
+/// The host C compiler of the native column: `EBEE_SUITE_CC`, by default clang-19.
+fn native_compiler() -> String {
+    std::env::var("EBEE_SUITE_CC").unwrap_or_else(|_| "clang-19".to_string())
+}
+
 /// Builds the native library of program `name` from `src`: a wrapper that includes the
 /// program's C file (so that `suite.h` takes `native.h`) and exports the one symbol
-/// `ebee_suite_run`, compiled with `cc -O2 -shared -fPIC -fvisibility=hidden`.
+/// `ebee_suite_run`, compiled with `<native_compiler()> -O2 -shared -fPIC -fvisibility=hidden`.
 fn compile_native(name: &str, src: &Path, out_dir: &Path) -> Result<PathBuf, String> {
     let wrapper = out_dir.join(format!("{name}.native.c"));
     let text = format!(
@@ -205,7 +214,8 @@ fn compile_native(name: &str, src: &Path, out_dir: &Path) -> Result<PathBuf, Str
     std::fs::write(&wrapper, text).map_err(|e| format!("writing {}: {e}", wrapper.display()))?;
     let out = out_dir.join(format!("{name}.native.so"));
     let tmp = out.with_extension(format!("so.tmp{}", std::process::id()));
-    let mut cc = Command::new("cc");
+    let compiler = native_compiler();
+    let mut cc = Command::new(&compiler);
     cc.args(["-O2", "-Wall", "-shared", "-fPIC", "-fvisibility=hidden"])
         .args(common::libbpf_include_args())
         .arg(&wrapper)
@@ -213,8 +223,8 @@ fn compile_native(name: &str, src: &Path, out_dir: &Path) -> Result<PathBuf, Str
         .arg(&tmp);
     common::run_tool(
         cc,
-        &format!("cc on {}", src.display()),
-        "apt-get install -y gcc libbpf-dev",
+        &format!("{compiler} on {}", src.display()),
+        "apt-get install -y clang-19 libbpf-dev, or set EBEE_SUITE_CC",
     )?;
     std::fs::rename(&tmp, &out).map_err(|e| format!("renaming {}: {e}", tmp.display()))?;
     Ok(out)
@@ -427,6 +437,14 @@ impl<'a> Contender<'a> {
         }
     }
 
+    /// A runtime that is not there (the kernel without `bpf()`): no error, no numbers.
+    fn absent() -> Contender<'a> {
+        Contender {
+            run: None,
+            outcome: Outcome::default(),
+        }
+    }
+
     /// Calls the run function; on an error, records it and stops this runtime.
     fn call(&mut self, repeat: u32) -> Option<Sample> {
         let run = self.run.as_mut()?;
@@ -565,12 +583,15 @@ fn measure_program(built: &Built, setup: &Setup<'_>) -> Row {
                 ring_bytes_per_run.clone(),
             ))
         })),
-        Contender::new(
-            kernel_object
-                .as_mut()
-                .map(|k| kernel_runner(k, name, ring_names, frame, ring_bytes_per_run.clone()))
-                .map_err(|e| e.clone()),
-        ),
+        match setup.kernel {
+            Ok(()) => Contender::new(
+                kernel_object
+                    .as_mut()
+                    .map(|k| kernel_runner(k, name, ring_names, frame, ring_bytes_per_run.clone()))
+                    .map_err(|e| e.clone()),
+            ),
+            Err(_) => Contender::absent(),
+        },
         Contender::new(
             built
                 .native
@@ -746,6 +767,9 @@ fn check(row: &Row, kernel_available: bool, out_dir: &Path) -> (String, Vec<Stri
     (column, problems)
 }
 
+/// A spread of samples ((p75 - p25) / median) over this is reported.
+const NOISY: f64 = 0.10;
+
 /// (p75 - p25) / median of a runtime's samples.
 fn spread(outcome: &Outcome) -> Option<f64> {
     let median = outcome.median()?;
@@ -771,7 +795,7 @@ fn report(rows: &[Row], kernel_available: bool, bench: bool, out_dir: &Path) -> 
     );
     let mut problems = Vec::new();
     let (mut ebee_ratios, mut native_ratios) = (Vec::new(), Vec::new());
-    let mut noisiest: Option<(f64, String)> = None;
+    let mut noisy = Vec::new();
     for row in rows {
         let (e, k, n) = (row.ebee.median(), row.kernel.median(), row.native.median());
         let (ek, nk) = (ratio(e, k), ratio(n, k));
@@ -781,15 +805,17 @@ fn report(rows: &[Row], kernel_available: bool, bench: bool, out_dir: &Path) -> 
         }
         let (column, row_problems) = check(row, kernel_available, out_dir);
         problems.extend(row_problems);
-        for (who, outcome) in [
+        let runtimes = [
             ("ebee", &row.ebee),
             ("kernel", &row.kernel),
             ("native", &row.native),
-        ] {
-            if let Some(s) = spread(outcome) {
-                if noisiest.as_ref().is_none_or(|(worst, _)| s > *worst) {
-                    noisiest = Some((s, format!("{} in {who}", row.name)));
+        ];
+        for (who, outcome) in runtimes {
+            match spread(outcome) {
+                Some(s) if s > NOISY => {
+                    noisy.push(format!("{} {who} {:.0} %", row.name, 100.0 * s))
                 }
+                _ => {}
             }
         }
         println!(
@@ -812,12 +838,15 @@ fn report(rows: &[Row], kernel_available: bool, bench: bool, out_dir: &Path) -> 
             fmt_ratio(Some(ek)),
             fmt_ratio(Some(nk))
         ),
+        _ if !kernel_available => println!("\ngeomean: - (no kernel)"),
         _ => println!("\ngeomean: - (no program ran in all three runtimes)"),
     }
-    if let (true, Some((s, what))) = (bench, noisiest) {
+    if bench && noisy.is_empty() {
+        println!("every row's samples within 10 % (interquartile range / median)");
+    } else if bench {
         println!(
-            "noisiest samples: {what}, interquartile range {:.1} % of the median",
-            100.0 * s
+            "spread samples (interquartile range over 10 % of the median): {}",
+            noisy.join(", ")
         );
     }
     problems
