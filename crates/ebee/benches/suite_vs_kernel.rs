@@ -286,29 +286,30 @@ fn dl_error() -> String {
 }
 
 fn native_runner<'a>(run: NativeFn, frame: &'a mut NativeFrame, data: &[u8]) -> RunFn<'a> {
-    frame.0[..data.len()].copy_from_slice(data);
-    let start = frame.0.as_mut_ptr() as usize;
-    let mut ctx = NativeXdpMd {
-        data: start,
-        data_end: start + data.len(),
-        data_meta: start,
-        ingress_ifindex: 1,
-        rx_queue_index: 0,
-        egress_ifindex: 0,
-    };
-    // The frame stays borrowed (and unmoved) as long as the closure lives.
-    let _frame = frame;
+    let len = data.len();
+    assert!(len <= frame.0.len(), "the frame fits the native buffer");
+    frame.0[..len].copy_from_slice(data);
+    // The closure holds the frame's borrow for as long as it lives.
     Box::new(move |repeat| {
+        let start = frame.0.as_mut_ptr() as usize;
+        let mut ctx = NativeXdpMd {
+            data: start,
+            data_end: start + len,
+            data_meta: start,
+            ingress_ifindex: 1,
+            rx_queue_index: 0,
+            egress_ifindex: 0,
+        };
         let ctx: *mut NativeXdpMd = &mut ctx;
         let mut r0 = 0;
-        let start = Instant::now();
+        let timer = Instant::now();
         for _ in 0..repeat {
             // SAFETY: `run` is the program's entry (see open_native); ctx points to a live
-            // struct whose data..data_end is the frame, borrowed by this closure; the
-            // programs read only inside it, after checking against data_end.
+            // struct whose data..data_end is the frame this closure borrows mutably; the
+            // programs access only bytes inside it, after checking against data_end.
             r0 = unsafe { run(black_box(ctx)) };
         }
-        let ns = start.elapsed().as_nanos() as f64 / repeat as f64;
+        let ns = timer.elapsed().as_nanos() as f64 / repeat as f64;
         Ok((r0 as u32, ns))
     })
 }
