@@ -268,3 +268,35 @@ fn run_takes_the_context_of_types_without_a_packet() {
         "{stderr}"
     );
 }
+
+#[test]
+fn both_engines_give_the_same_verdicts_and_a_bad_engine_is_refused() {
+    let object = example_object();
+    let object = object.to_str().unwrap();
+    let pcap = repo().join("examples/traffic.pcap");
+    let pcap = pcap.to_str().unwrap();
+    let update = "blocked_tcp_ports:1600:01";
+    let run = |engine: &str| {
+        let args = [
+            "xdp",
+            object,
+            "--pcap",
+            pcap,
+            "--json",
+            "--map-update",
+            update,
+            "--engine",
+            engine,
+        ];
+        let (ok, stdout, stderr) = ebee(&args);
+        assert!(ok, "{engine}: {stderr}");
+        serde_json::from_str::<serde_json::Value>(stdout.trim()).unwrap()
+    };
+    let (jit, interp) = (run("jit"), run("interp"));
+    assert_eq!(jit, interp);
+    assert!(jit["verdicts"]["XDP_DROP"].as_u64().unwrap() > 0, "{jit}");
+
+    let (ok, _, stderr) = ebee(&["xdp", object, "--pcap", pcap, "--engine", "fast"]);
+    assert!(!ok);
+    assert!(stderr.contains("unknown engine `fast`"), "{stderr}");
+}

@@ -47,7 +47,9 @@ impl Region {
 /// ```
 #[derive(Default)]
 pub struct Memory<'a> {
-    regions: Vec<Region>,
+    /// Inline up to a run's usual handful (packet, context, global data sections): a
+    /// `Memory` is built per run, and a heap allocation would cost as much as a short run.
+    regions: smallvec::SmallVec<[Region; 6]>,
     cpu: usize,
     /// Borrows the registered slices; also makes `Memory` neither `Send` nor `Sync`, so the
     /// writable memory it lends is used by one run at a time.
@@ -202,14 +204,14 @@ thread_local! {
 }
 
 impl Granted {
-    /// An empty set, reusing a finished run's buffers on this thread when there is one.
+    /// An empty set; the first grant reuses a finished run's buffers on this thread when
+    /// there is one.
     pub(crate) fn checkout() -> Granted {
-        let (regions, table) = SPARE
-            .with(|spare| spare.borrow_mut().pop())
-            .unwrap_or_default();
+        // Empty until the first grant, which takes the thread's spare buffers: runs that
+        // grant nothing touch neither the pool nor the allocator.
         Granted {
-            regions,
-            table,
+            regions: Vec::new(),
+            table: Vec::new(),
             last_hit: std::cell::Cell::new(None),
         }
     }
@@ -227,6 +229,11 @@ impl Granted {
 
     /// Adds `region` unless an identical one was granted before.
     pub(crate) fn insert(&mut self, region: Region) {
+        if self.regions.capacity() == 0 {
+            if let Some((regions, table)) = SPARE.with(|spare| spare.borrow_mut().pop()) {
+                (self.regions, self.table) = (regions, table);
+            }
+        }
         // The address before the name, whose comparison is a string comparison.
         let same = |r: &Region| {
             r.start == region.start
@@ -322,6 +329,9 @@ impl Granted {
 
 impl Drop for Granted {
     fn drop(&mut self) {
+        if self.regions.capacity() == 0 {
+            return;
+        }
         let (mut regions, mut table) = (
             std::mem::take(&mut self.regions),
             std::mem::take(&mut self.table),

@@ -19,6 +19,11 @@ const INPUT: usize = 64;
 const READ_ONLY: usize = 16;
 /// A deterministic helper: mixes r1–r5.
 const MIX_HELPER: u32 = 1000;
+/// A helper granting the program a region no `Memory` holds (as a map lookup does): returns
+/// its address; writable when r1 is odd.
+const GRANT_HELPER: u32 = 1001;
+/// Bytes of the granted region.
+const GRANTED: usize = 16;
 
 /// Immediates near the edges the JIT must get right (sign extension, shift masks, division by
 /// 0 and -1, 32-bit truncation).
@@ -75,6 +80,9 @@ struct Generator {
     read_only: u64,
     /// Instructions to place before the next item (the `lddw` of a read-only address).
     pending: Vec<Item>,
+    /// Instructions to place right after the next item (an access through what a helper
+    /// granted).
+    follow: Vec<Item>,
 }
 
 impl Generator {
@@ -188,8 +196,34 @@ impl Generator {
                 };
                 Item::Jump(def.op, dst, src, imm, self.rng.usize(1..6))
             }
-            Semantics::Call(CallKind::Helper) => {
+            Semantics::Call(CallKind::Helper) if self.rng.bool() => {
                 Item::Insn(insn(def.op, 0, 0, 0, MIX_HELPER as i64))
+            }
+            Semantics::Call(CallKind::Helper) => {
+                let writable = self.rng.bool() as i64;
+                self.pending
+                    .push(Item::Insn(insn(Op::Mov64Imm, 1, 0, 0, writable)));
+                let access = loop {
+                    let def = &OPCODES[self.rng.usize(..OPCODES.len())];
+                    match def.sem {
+                        Semantics::Load { size, .. } => {
+                            let off = self.rng.i64(-2..=(GRANTED as i64 - size as i64 + 2));
+                            break insn(def.op, self.reg(), 0, off as i16, 0);
+                        }
+                        Semantics::Store { size, operand } => {
+                            let off = self.rng.i64(-2..=(GRANTED as i64 - size as i64 + 2));
+                            let (src, imm) = match operand {
+                                ebee_isa::Operand::Imm => (0, self.imm()),
+                                // r1–r5 are unreadable after the call.
+                                ebee_isa::Operand::Reg => ([0, 6, 7, 8][self.rng.usize(..4)], 0),
+                            };
+                            break insn(def.op, 0, src, off as i16, imm);
+                        }
+                        _ => continue,
+                    }
+                };
+                self.follow.push(Item::Insn(access));
+                Item::Insn(insn(def.op, 0, 0, 0, GRANT_HELPER as i64))
             }
             Semantics::Call(CallKind::Local) => Item::CallSub,
             _ => self.item(),
@@ -208,6 +242,7 @@ impl Generator {
             let clobbers = matches!(item, Item::CallSub)
                 || matches!(&item, Item::Insn(i) if matches!(i.def().sem, Semantics::Call(_)));
             items.push(item);
+            items.append(&mut self.follow);
             if clobbers {
                 // r1–r5 are unreadable after a call: give them values again.
                 for r in 1..6 {
@@ -277,8 +312,17 @@ fn layout(items: &[Item]) -> Vec<Instruction> {
     out
 }
 
-fn helpers() -> Helpers {
+fn helpers(granted: u64) -> Helpers {
     let mut helpers = Helpers::new();
+    helpers.register(GRANT_HELPER, "grant", move |env, a| {
+        env.grant(ebee_vm::Region {
+            name: "granted",
+            start: granted,
+            len: GRANTED as u64,
+            writable: a[0] & 1 == 1,
+        });
+        Ok(granted)
+    });
     helpers.register(MIX_HELPER, "mix", |_, a| {
         Ok(a.iter().fold(0x9e37_79b9_7f4a_7c15u64, |h, &x| {
             (h ^ x).wrapping_mul(0x100_0000_01b3)
@@ -296,8 +340,14 @@ fn run(
     budget: u64,
     input: &mut [u8],
     read_only: &[u8],
+    granted: &mut [u8],
 ) -> (Result<(u64, u64), String>, Vec<u8>) {
-    let vm = Vm::new(helpers()).with_backend(backend).with_budget(budget);
+    granted.fill(0x5a);
+    // Programs reach it only through the grant (checked mode), as map values.
+    let granted_addr = granted.as_mut_ptr().expose_provenance() as u64;
+    let vm = Vm::new(helpers(granted_addr))
+        .with_backend(backend)
+        .with_budget(budget);
     let loaded = match vm.load(program) {
         Ok(p) => p,
         Err(e) => return (Err(format!("load: {e}")), Vec::new()),
@@ -313,7 +363,9 @@ fn run(
         .map(|o| (o.retval, o.instructions))
         .map_err(|e| e.to_string());
     drop(memory);
-    (outcome, input.to_vec())
+    let mut seen = input.to_vec();
+    seen.extend_from_slice(granted);
+    (outcome, seen)
 }
 
 #[test]
@@ -328,12 +380,14 @@ fn jit_and_interpreter_agree_on_random_programs() {
         .unwrap_or(1);
     let (mut ran, mut failed, mut loaded) = (0u64, 0u64, 0u64);
     let mut input = vec![0u8; INPUT];
+    let mut granted = vec![0u8; GRANTED];
     let read_only: Vec<u8> = (0..READ_ONLY as u8).map(|b| b ^ 0xa5).collect();
     for seed in first_seed..first_seed + programs {
         let mut generator = Generator {
             rng: fastrand::Rng::with_seed(seed),
             read_only: read_only.as_ptr() as u64,
             pending: Vec::new(),
+            follow: Vec::new(),
         };
         let items = generator.program();
         let program = Validated::new(layout(&items))
@@ -350,8 +404,16 @@ fn jit_and_interpreter_agree_on_random_programs() {
             budget,
             &mut input,
             &read_only,
+            &mut granted,
         );
-        let jitted = run(&program, Backend::Jit, budget, &mut input, &read_only);
+        let jitted = run(
+            &program,
+            Backend::Jit,
+            budget,
+            &mut input,
+            &read_only,
+            &mut granted,
+        );
         assert!(
             interpreted == jitted,
             "seed {seed}: the engines disagree\ninterpreter: {interpreted:?}\njit:         \
@@ -360,7 +422,11 @@ fn jit_and_interpreter_agree_on_random_programs() {
         );
         match &interpreted.0 {
             Ok(_) => ran += 1,
-            Err(e) if e.starts_with("load:") => {}
+            Err(e) if e.starts_with("load:") => {
+                if std::env::var_os("EBEE_DIFF_SHOW_LOAD_ERRORS").is_some() {
+                    println!("seed {seed}: {e}");
+                }
+            }
             Err(_) => failed += 1,
         }
         if !matches!(&interpreted.0, Err(e) if e.starts_with("load:")) {

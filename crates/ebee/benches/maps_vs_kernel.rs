@@ -15,11 +15,11 @@
 //! libbpf headers; without bpf() it prints why and shows ebee's numbers only). Under
 //! `cargo test --all-targets` (no `--bench` argument) it runs 10 iterations as a smoke test.
 
+mod common;
+
 use ebee_kernel::KernelObject;
 use ebee_maps::{flags::BPF_ANY, Map};
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -146,57 +146,11 @@ fn run_keys(kind: Key) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Compiles map_ops.bpf.c next to the bench binary (in the target directory).
+/// Compiles map_ops.bpf.c into the target directory.
 fn compile() -> Vec<u8> {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/bpf/map_ops.bpf.c");
-    let exe = std::env::current_exe().expect("bench executable path");
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .map_or_else(std::env::temp_dir, PathBuf::from);
-    let out = dir.join("map_ops.bpf.o");
-    let result = Command::new("clang-19")
-        .args([
-            "-O2",
-            "-g",
-            "-target",
-            "bpf",
-            "-mcpu=v3",
-            "-I/usr/include/x86_64-linux-gnu",
-            "-c",
-        ])
-        .arg(&src)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("cannot run clang-19 ({e}): apt-get install -y clang-19 libbpf-dev")
-        });
-    assert!(
-        result.status.success(),
-        "clang-19 failed on {} (libbpf-dev installed?):\n{}",
-        src.display(),
-        String::from_utf8_lossy(&result.stderr)
-    );
-    std::fs::read(&out).expect("read the compiled object")
-}
-
-/// Pins the process to the CPU it runs on; returns that CPU.
-fn pin_to_current_cpu() -> usize {
-    // SAFETY: sched_getcpu has no preconditions.
-    let cpu = unsafe { libc::sched_getcpu() }.max(0) as usize;
-    // SAFETY: a zeroed cpu_set_t is a valid empty set.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: CPU_SET writes inside the set.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
-    // SAFETY: the set, by pointer with its size, for the calling thread.
-    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } != 0 {
-        eprintln!(
-            "warning: sched_setaffinity failed: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-    cpu
+    let src = common::bpf_src_dir().join("map_ops.bpf.c");
+    let out = common::out_dir("bench-bpf").join("map_ops.bpf.o");
+    common::compile_bpf(&src, &out).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// One value of 1 per CPU, in the bpf(2) per-CPU layout when `percpu`.
@@ -362,8 +316,8 @@ fn ratio(ebee: f64, kernel: Option<f64>) -> String {
 }
 
 fn main() {
-    let bench = std::env::args().any(|a| a == "--bench");
     // `cargo bench` passes --bench; `cargo test --all-targets` runs this as a smoke test.
+    let bench = common::bench_mode();
     let s = if bench {
         Settings {
             repeat: 1_000,
@@ -377,7 +331,7 @@ fn main() {
             native_rounds: 10,
         }
     };
-    let cpu = pin_to_current_cpu();
+    let cpu = common::pin_to_current_cpu();
     let ncpus = ebee_kernel::num_possible_cpus()
         .unwrap_or_else(|_| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(cpu + 1);

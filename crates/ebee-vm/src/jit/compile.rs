@@ -10,8 +10,10 @@
 //! pointer is 8 modulo 16, so call-outs to Rust adjust it by 8 (or push an odd number of
 //! registers). Errors unwind by restoring the stack pointer saved at entry.
 //!
-//! The checked mode's bounds check is inline for the stack (one subtraction and two
-//! compares against the current frame) and out of line, in Rust, for everything else. The
+//! The checked mode's bounds check: none for r10-relative accesses inside the frame (r10 is
+//! never written); otherwise inline against the region the last out-of-line check admitted
+//! (one subtraction and two compares), then out of line against the current frame's stack,
+//! then in Rust. The
 //! instruction budget is charged per block on entry to it; blocks end after every memory
 //! access, so a run that exhausts its budget stops with the same memory and error as the
 //! interpreter's.
@@ -37,6 +39,19 @@ fn host(r: u8) -> u8 {
     REG.get(r as usize).copied().unwrap_or(RAX)
 }
 
+/// Whether `slot` is a load, store or atomic through r10 at a constant offset inside the
+/// current frame: r10 is never written, so such an access cannot leave the stack and needs
+/// no bounds check; and since nothing outside the run sees the stack, it need not end a block.
+fn frame_access(slot: &Slot) -> bool {
+    let (base, size) = match slot.op.semantics() {
+        Semantics::Load { size, .. } => (slot.src, size),
+        Semantics::Store { size, .. } | Semantics::Atomic { size, .. } => (slot.dst, size),
+        _ => return false,
+    };
+    let off = slot.off as i64;
+    base == 10 && off >= -(FRAME_SIZE as i64) && off + size as i64 <= 0
+}
+
 /// Slots an instruction fills (`lddw` two).
 pub(super) fn slots_of(slot: &Slot) -> usize {
     match slot.op.semantics() {
@@ -47,7 +62,8 @@ pub(super) fn slots_of(slot: &Slot) -> usize {
 
 /// Code reached out of line from the body, emitted after it.
 enum OutOfLine {
-    /// The slow half of a bounds check of the access whose address is in r11.
+    /// The slow half of a bounds check of the access whose address is in r11: the frame's
+    /// stack, then Rust.
     Check {
         slow: DynamicLabel,
         back: DynamicLabel,
@@ -268,15 +284,15 @@ impl Compiler<'_> {
             Semantics::Endian { order, bits } => self.endian(order, bits, d),
             Semantics::LoadImm64 { .. } => dynasm!(self.ops ; .arch x64 ; mov Rq(d), QWORD imm),
             Semantics::Load { size, sign_extend } => {
-                self.address(pc, s, slot.off, size, false);
+                self.address(pc, &slot, s, size, false);
                 self.load(d, size, sign_extend);
             }
             Semantics::Store { size, operand } => {
-                self.address(pc, d, slot.off, size, true);
+                self.address(pc, &slot, d, size, true);
                 self.store(size, operand, s, imm);
             }
             Semantics::Atomic { op, size, fetch } => {
-                self.address(pc, d, slot.off, size, true);
+                self.address(pc, &slot, d, size, true);
                 let misaligned = self.fail_label(pc, size as u64, None);
                 dynasm!(self.ops ; .arch x64 ; test r11, (size - 1) as i32 ; jnz =>misaligned);
                 self.atomic(op, size, fetch, s);

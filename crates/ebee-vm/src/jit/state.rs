@@ -115,6 +115,16 @@ impl JitState<'_, '_> {
         }
     }
 
+    /// Makes the region the run admitted or granted last the one checked inline.
+    fn cache_last_hit(&mut self) {
+        if let Some((start, len, writable)) = self.run().granted.last_hit() {
+            (self.read_start, self.read_len) = (start, len);
+            if writable {
+                (self.write_start, self.write_len) = (start, len);
+            }
+        }
+    }
+
     fn run(&mut self) -> &mut RunState<'_> {
         // SAFETY: `run` comes from the `&mut RunState` the driver holds for the whole
         // invocation and does not use while machine code runs; machine code calls out one
@@ -156,12 +166,7 @@ pub(super) extern "sysv64" fn check_access(
             .check_regions(pc as usize, addr, size, access, stack_low)
     });
     if state.status == status::RUNNING {
-        if let Some((start, len, writable)) = state.run().granted.last_hit() {
-            (state.read_start, state.read_len) = (start, len);
-            if writable {
-                (state.write_start, state.write_len) = (start, len);
-            }
-        }
+        state.cache_last_hit();
     }
     state.status
 }
@@ -188,6 +193,9 @@ fn call_helper(state: &mut JitState<'_, '_>, args: [u64; 5], by_id: bool) -> u64
         s.budget = budget_left;
         let (value, tail_call) = result?;
         r0 = value;
+        // What a helper granted (a map value, a ring-buffer record) is what the program
+        // touches next.
+        s.cache_last_hit();
         if let Some(target) = tail_call {
             s.tail_call = Some((target, args[0]));
             s.status = status::TAIL_CALL;

@@ -2,25 +2,36 @@
 //! functions, legacy packet loads) and the out-of-line code they branch to.
 
 use super::{failure, off};
-use super::{state, Compiler, OutOfLine, CALL_DEPTH_LIMIT, FRAME_SIZE};
+use super::{frame_access, state, Compiler, OutOfLine, Slot, CALL_DEPTH_LIMIT, FRAME_SIZE};
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ebee_isa::{AtomicOp, Operand};
 
 impl Compiler<'_> {
-    /// Leaves `base + offset` in r11, checked for a `size`-byte access: inline when it lies in
-    /// the current frame's stack, out of line against the cached region, and otherwise
-    /// through [`state::check_access`].
-    pub(super) fn address(&mut self, pc: usize, base: u8, offset: i16, size: u8, write: bool) {
+    /// Leaves `base + offset` in r11, checked for a `size`-byte access: inline against the
+    /// cached region (the packet or map value the program works on, most of the time), out
+    /// of line against the current frame's stack, and otherwise through
+    /// [`state::check_access`]. A [`frame_access`] needs no check at all.
+    pub(super) fn address(&mut self, pc: usize, slot: &Slot, base: u8, size: u8, write: bool) {
+        let offset = slot.off;
+        if frame_access(slot) {
+            dynasm!(self.ops ; .arch x64 ; lea r11, [rbp + offset as i32]);
+            return;
+        }
         let slow = self.ops.new_dynamic_label();
         let back = self.ops.new_dynamic_label();
+        let (start, len) = if write {
+            (off::WRITE_START, off::WRITE_LEN)
+        } else {
+            (off::READ_START, off::READ_LEN)
+        };
         dynasm!(self.ops
             ; .arch x64
             ; lea r11, [Rq(base) + offset as i32]
             ; mov r10, r11
-            ; sub r10, [r12 + off::STACK_LOW]
+            ; sub r10, [r12 + start]
             ; add r10, size as i32
             ; jc =>slow
-            ; cmp r10, [r12 + off::STACK_SPAN]
+            ; cmp r10, [r12 + len]
             ; ja =>slow
             ; =>back
         );
@@ -222,20 +233,15 @@ impl Compiler<'_> {
                     size,
                     write,
                 } => {
-                    let (start, len) = if write {
-                        (off::WRITE_START, off::WRITE_LEN)
-                    } else {
-                        (off::READ_START, off::READ_LEN)
-                    };
                     let call_out = self.ops.new_dynamic_label();
                     dynasm!(self.ops
                         ; .arch x64
                         ; =>slow
                         ; mov r10, r11
-                        ; sub r10, [r12 + start]
+                        ; sub r10, [r12 + off::STACK_LOW]
                         ; add r10, size as i32
                         ; jc =>call_out
-                        ; cmp r10, [r12 + len]
+                        ; cmp r10, [r12 + off::STACK_SPAN]
                         ; jbe =>back
                         ; =>call_out
                         ; push rax
