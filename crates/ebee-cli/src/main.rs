@@ -34,6 +34,7 @@ enum Command {
     Prog(commands::inspect::ProgCommand),
     Maps(commands::inspect::MapsArgs),
     ConformancePlugin(commands::plugin::Args),
+    Verify(commands::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         Command::Prog(command) => commands::inspect::prog(command),
         Command::Maps(args) => commands::inspect::maps(args),
         Command::ConformancePlugin(args) => commands::plugin::main(args),
+        Command::Verify(args) => commands::verify::main(args),
     };
     match result {
         Ok(code) => code,

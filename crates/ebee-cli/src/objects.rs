@@ -39,6 +39,10 @@ pub struct EngineArg {
     /// have the same semantics and checks.
     #[arg(long = "engine", value_name = "ENGINE")]
     pub backend: Option<ebee::Backend>,
+    /// Load programs the verifier refuses (or cannot check) anyway; they run in the checked
+    /// mode, where every memory access is checked as it happens.
+    #[arg(long)]
+    pub unverified: bool,
 }
 
 impl EngineArg {
@@ -48,9 +52,10 @@ impl EngineArg {
     }
 }
 
-/// Loads the object at `path` with the default engine.
+/// Loads the object at `path` with the default engine, without verifying it (for inspecting
+/// maps: nothing runs).
 pub fn load(path: &Path, types: &TypeArg) -> Result<Object> {
-    load_with(&Engine::new(), path, types)
+    load_with(&Engine::new(), path, types, true)
 }
 
 /// Parses the object at `path`, with the type override applied; warnings are printed.
@@ -69,11 +74,12 @@ pub fn open(engine: &Engine, path: &Path, types: &TypeArg) -> Result<ObjectBuild
     Ok(builder)
 }
 
-/// Loads the object at `path` with `engine` (its budget, CPUs, trace sink).
-pub fn load_with(engine: &Engine, path: &Path, types: &TypeArg) -> Result<Object> {
-    open(engine, path, types)?
-        .load()
-        .with_context(|| path.display().to_string())
+/// Loads the object at `path` with `engine` (its budget, CPUs, trace sink); every program
+/// must verify unless `unverified`.
+pub fn load_with(engine: &Engine, path: &Path, types: &TypeArg, unverified: bool) -> Result<Object> {
+    let builder = open(engine, path, types)?;
+    let builder = if unverified { builder.unverified() } else { builder };
+    builder.load().with_context(|| path.display().to_string())
 }
 
 /// Applies `--maps-in` then every `--map-update`.

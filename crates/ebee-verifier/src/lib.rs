@@ -1,6 +1,60 @@
-//! The eBPF verifier of ebee.
+//! The eBPF verifier of ebee: proves, before a program runs, that every path through it is
+//! safe — every register read was written, every memory access is inside an object the
+//! program may touch in the way it touches it, every helper gets arguments of its
+//! prototype's kinds, every acquired reference is released, every loop ends — with the Linux
+//! verifier's rules, and says why when it cannot, in terms a person can act on.
+//!
+//! The verifier is an abstract interpreter in the manner of the kernel's: it walks every
+//! path ([`explore`](crate::explore), depth first, with state pruning), keeping for each
+//! register what it may hold ([`value::Reg`]: a [`scalar::Scalar`] with ranges and known
+//! bits, or a pointer of a kind with its offset), for each stack byte what was written
+//! ([`stack`]), and the references and lock held ([`state`]). It reads the program type's
+//! context rules and helper set from `ebee-spec` and the helper prototypes from
+//! `ebee_spec::helper`: no second copy of either.
+//!
+//! ```
+//! use ebee_verifier::{verify, Environment, Rule};
+//! use ebee_spec::program_type::XDP;
+//! let ok = ebee_isa::assemble("mov %r0, 2\nexit")?;
+//! assert!(verify(&ok, &Environment::new(Some(&XDP), &[])).is_ok());
+//! // Reading the packet without a bounds check is refused, naming the rule.
+//! let bad = ebee_isa::assemble("ldxw %r2, [%r1+0]\nldxb %r0, [%r2+0]\nexit")?;
+//! let err = verify(&bad, &Environment::new(Some(&XDP), &[])).unwrap_err();
+//! assert_eq!(err.rule, Rule::Packet);
+//! assert_eq!(err.pc, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod alu;
+mod call;
+mod cfg;
+mod env;
+mod error;
+mod explore;
+mod jump;
+mod map_helpers;
+mod mem;
 pub mod scalar;
+pub mod stack;
+pub mod state;
 pub mod tnum;
+pub mod value;
+
+pub use env::{Environment, MapInfo, Options, Privilege};
+pub use error::{Branch, Rejection, Rule, Stats};
+
+/// What verification proved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    /// The work it took.
+    pub stats: Stats,
+}
+
+/// Verifies `program` in `env`: `Ok` when every path is safe, else the first error found.
+pub fn verify(program: &ebee_isa::Validated, env: &Environment) -> Result<Verified, Rejection> {
+    let mut verifier = explore::Verifier::new(program.instructions(), env)?;
+    let stats = verifier.run()?;
+    Ok(Verified { stats })
+}

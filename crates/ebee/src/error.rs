@@ -121,6 +121,16 @@ pub enum Error {
         /// Source line of the faulting instruction, when BTF line info exists.
         line: Option<String>,
     },
+    /// The verifier refused the program: it cannot prove it safe.
+    #[error("program {program} does not verify: {}{}", rejection, at(line))]
+    Verification {
+        /// The program.
+        program: String,
+        /// Why, in full ([`ebee_verifier::Rejection::report`] for the whole diagnostic).
+        rejection: Box<ebee_verifier::Rejection>,
+        /// Source line of the refused instruction, when BTF line info exists.
+        line: Option<String>,
+    },
     /// A host function cannot be a helper (see [`crate::HostFunction::wrap`]).
     #[error("host function {name}: {message}")]
     HostFunction {

@@ -18,11 +18,36 @@ use std::sync::Arc;
 pub struct ObjectBuilder {
     engine: Engine,
     spec: ObjectSpec,
+    verify: bool,
 }
 
 impl ObjectBuilder {
     pub(crate) fn new(engine: Engine, spec: ObjectSpec) -> ObjectBuilder {
-        ObjectBuilder { engine, spec }
+        ObjectBuilder {
+            engine,
+            spec,
+            verify: true,
+        }
+    }
+
+    /// Loads the programs without verifying them (the CLI's `--unverified`): they then run
+    /// only in the checked mode, where every memory access is checked as it happens, so a
+    /// program the verifier cannot prove safe still cannot corrupt the host. By default
+    /// every program must verify ([`Error::Verification`] otherwise).
+    ///
+    /// ```no_run
+    /// let bytes = std::fs::read("experimental.bpf.o")?;
+    /// let object = ebee::Engine::new().open(&bytes)?.unverified().load()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unverified(mut self) -> Self {
+        self.verify = false;
+        self
+    }
+
+    /// The engine it loads into.
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// The parsed object.
@@ -90,6 +115,7 @@ impl ObjectBuilder {
         let maps = create_maps(&spec, engine.cpus())?;
         let runtime = Arc::new(Runtime::new(engine.cpus(), engine.trace(), maps));
         let linked = spec.link(None)?;
+        let map_infos = crate::verification::map_infos(&spec, engine.cpus());
         let mut programs = Vec::new();
         for program in linked {
             // A `.text` function no section calls has no type until the host gives it one
@@ -99,6 +125,9 @@ impl ObjectBuilder {
                 continue;
             }
             let type_spec = type_spec(&program);
+            if self.verify {
+                crate::verification::verify(&engine, &program, type_spec, &map_infos)?;
+            }
             let mut instructions = program.instructions.clone().into_instructions();
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
             engine.bind_kfuncs(&mut instructions, &program);

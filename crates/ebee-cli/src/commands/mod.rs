@@ -6,3 +6,4 @@ pub mod inspect;
 pub mod packets;
 pub mod plugin;
 pub mod run;
+pub mod verify;

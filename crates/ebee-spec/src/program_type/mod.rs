@@ -260,6 +260,21 @@ pub fn pointer_slot(spec: &ProgramTypeSpec, index: u8) -> usize {
 }
 
 impl ProgramTypeSpec {
+    /// Whether programs of this type may store into the packet directly (the kernel's
+    /// `may_access_direct_pkt_data` for writes): XDP, TC, lwt_xmit, sk_skb and sk_msg.
+    pub fn may_write_packet(&self) -> bool {
+        use ebee_abi::prog_type::*;
+        matches!(
+            self.kernel_type,
+            BPF_PROG_TYPE_XDP
+                | BPF_PROG_TYPE_SCHED_CLS
+                | BPF_PROG_TYPE_SCHED_ACT
+                | BPF_PROG_TYPE_LWT_XMIT
+                | BPF_PROG_TYPE_SK_SKB
+                | BPF_PROG_TYPE_SK_MSG
+        )
+    }
+
     /// Whether programs of this type may call helper `id`.
     pub fn allows_helper(&self, id: u32) -> bool {
         BASE_HELPERS.binary_search(&id).is_ok() || self.helpers.binary_search(&id).is_ok()

@@ -1,0 +1,103 @@
+//! Verifying a linked program before it loads: the object's maps and the program's type as
+//! the verifier sees them, the engine's own helpers and kfuncs allowed, and a refusal turned
+//! into an [`Error::Verification`] naming the source line.
+
+use crate::engine::Engine;
+use crate::error::Error;
+use ebee_object::{DataSection, LinkedProgram, MapOrigin, ObjectSpec};
+use ebee_spec::helper::{Arg, Prototype, Ret};
+use ebee_spec::program_type::ProgramTypeSpec;
+use ebee_verifier::{Environment, MapInfo, Verified};
+
+/// Arguments of an embedder's helper that has no kernel prototype: five initialized values.
+const ANY_FIVE: &[Arg] = &[Arg::Anything, Arg::Anything, Arg::Anything, Arg::Anything, Arg::Anything];
+
+/// The verifier's view of the object's maps, after libbpf's load-time adjustments.
+pub(crate) fn map_infos(spec: &ObjectSpec, ncpus: usize) -> Vec<MapInfo> {
+    spec.maps().iter().map(|def| map_info(def, ncpus)).collect()
+}
+
+fn map_info(def: &ebee_object::MapSpec, ncpus: usize) -> MapInfo {
+    let adjusted = def.adjusted_for_load(ncpus, ebee_maps::PAGE_SIZE);
+    let map_type = ebee_abi::MapType::from_kernel_id(adjusted.map_type).unwrap_or(ebee_abi::MapType::Unspec);
+    let mut info = MapInfo::new(&adjusted.name, map_type, adjusted.key_size, adjusted.value_size, adjusted.max_entries);
+    info.flags = adjusted.map_flags;
+    if def.origin == MapOrigin::GlobalData(DataSection::Rodata) {
+        info.flags |= ebee_abi::flags::BPF_F_RDONLY_PROG;
+    }
+    info.spin_lock_offset = adjusted.spin_lock_offset;
+    info.inner = adjusted.inner.as_ref().map(|inner| Box::new(map_info(inner, ncpus)));
+    info
+}
+
+/// Verifies `program` of type `type_spec` against `maps`, as `engine` will run it.
+pub(crate) fn verify(
+    engine: &Engine,
+    program: &LinkedProgram,
+    type_spec: Option<&'static ProgramTypeSpec>,
+    maps: &[MapInfo],
+) -> Result<Verified, Error> {
+    let extra: Vec<Prototype> = engine
+        .custom()
+        .iter()
+        .filter_map(|c| c.key.as_ref().ok().copied())
+        .filter(|id| ebee_spec::helper::prototype(*id).is_none())
+        .map(|id| Prototype { id, args: ANY_FIVE, ret: Ret::Integer, gpl_only: false })
+        .collect();
+    let mut env = Environment::new(type_spec, maps);
+    env.extra_helpers = &extra;
+    env.kfuncs = engine.custom().iter().any(|c| c.key.is_err());
+    env.func_info = !program.functions.is_empty() && program.functions.iter().all(|f| f.btf_type_id.is_some());
+    ebee_verifier::verify(&program.instructions, &env).map_err(|rejection| Error::Verification {
+        program: program.name.clone(),
+        line: program.source_line(rejection.pc).map(|l| l.to_string()),
+        rejection: Box::new(rejection),
+    })
+}
+
+/// What the verifier said of one program of an object.
+#[derive(Debug)]
+pub struct ProgramVerdict {
+    /// The program (function) name.
+    pub name: String,
+    /// Its section.
+    pub section: String,
+    /// `Ok` with the work done, or why it does not verify.
+    pub result: Result<Verified, Box<ebee_verifier::Rejection>>,
+    /// The source line of the refused instruction, when BTF line info exists.
+    pub line: Option<String>,
+}
+
+impl crate::ObjectBuilder {
+    /// Verifies every program of the object (the `.text` entry points without a type
+    /// excepted) without loading anything: what `ebee verify` prints.
+    ///
+    /// ```no_run
+    /// let bytes = std::fs::read("prog.bpf.o")?;
+    /// for verdict in ebee::Engine::new().open(&bytes)?.verify_programs()? {
+    ///     match verdict.result {
+    ///         Ok(done) => println!("{}: ok, {} instructions processed", verdict.name, done.stats.processed),
+    ///         Err(why) => println!("{}: {}", verdict.name, why.report()),
+    ///     }
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn verify_programs(&self) -> Result<Vec<ProgramVerdict>, Error> {
+        let spec = self.spec();
+        let maps = map_infos(spec, self.engine().cpus());
+        let mut verdicts = Vec::new();
+        for program in spec.link(None)? {
+            if program.section == ".text" && program.rule == ebee_object::TypeRule::None {
+                continue;
+            }
+            let type_spec = crate::object::type_spec(&program);
+            let (result, line) = match verify(self.engine(), &program, type_spec, &maps) {
+                Ok(done) => (Ok(done), None),
+                Err(Error::Verification { rejection, line, .. }) => (Err(rejection), line),
+                Err(other) => return Err(other),
+            };
+            verdicts.push(ProgramVerdict { name: program.name.clone(), section: program.section.clone(), result, line });
+        }
+        Ok(verdicts)
+    }
+}
