@@ -142,7 +142,7 @@ impl Tnum {
     }
 
     /// Wrapping sum (the kernel's `tnum_add`).
-    pub fn add(self, other: Tnum) -> Tnum {
+    pub fn wrapping_add(self, other: Tnum) -> Tnum {
         let sm = self.mask.wrapping_add(other.mask);
         let sv = self.value.wrapping_add(other.value);
         let sigma = sm.wrapping_add(sv);
@@ -155,7 +155,7 @@ impl Tnum {
     }
 
     /// Wrapping difference (the kernel's `tnum_sub`).
-    pub fn sub(self, other: Tnum) -> Tnum {
+    pub fn wrapping_sub(self, other: Tnum) -> Tnum {
         let dv = self.value.wrapping_sub(other.value);
         let alpha = dv.wrapping_add(self.mask);
         let beta = dv.wrapping_sub(other.mask);
@@ -168,31 +168,31 @@ impl Tnum {
     }
 
     /// Two's complement negation.
-    pub fn neg(self) -> Tnum {
-        Tnum::constant(0).sub(self)
+    pub fn wrapping_neg(self) -> Tnum {
+        Tnum::constant(0).wrapping_sub(self)
     }
 
     /// Wrapping product (the kernel's `tnum_mul`).
-    pub fn mul(self, other: Tnum) -> Tnum {
+    pub fn wrapping_mul(self, other: Tnum) -> Tnum {
         let acc_v = self.value.wrapping_mul(other.value);
         let mut acc_m = Tnum::constant(0);
         let (mut a, mut b) = (self, other);
         while a.value != 0 || a.mask != 0 {
             if a.value & 1 != 0 {
-                acc_m = acc_m.add(Tnum {
+                acc_m = acc_m.wrapping_add(Tnum {
                     value: 0,
                     mask: b.mask,
                 });
             } else if a.mask & 1 != 0 {
-                acc_m = acc_m.add(Tnum {
+                acc_m = acc_m.wrapping_add(Tnum {
                     value: 0,
                     mask: b.value | b.mask,
                 });
             }
-            a = a.shr(1);
-            b = b.shl(1);
+            a = a.rshift(1);
+            b = b.lshift(1);
         }
-        Tnum::constant(acc_v).add(acc_m)
+        Tnum::constant(acc_v).wrapping_add(acc_m)
     }
 
     /// Bitwise and (the kernel's `tnum_and`).
@@ -227,7 +227,7 @@ impl Tnum {
     }
 
     /// Left shift by `k` (0 when `k >= 64`).
-    pub fn shl(self, k: u32) -> Tnum {
+    pub fn lshift(self, k: u32) -> Tnum {
         if k >= 64 {
             return Tnum::constant(0);
         }
@@ -238,7 +238,7 @@ impl Tnum {
     }
 
     /// Logical right shift by `k` (0 when `k >= 64`).
-    pub fn shr(self, k: u32) -> Tnum {
+    pub fn rshift(self, k: u32) -> Tnum {
         if k >= 64 {
             return Tnum::constant(0);
         }
@@ -250,7 +250,7 @@ impl Tnum {
 
     /// Arithmetic right shift by `k` of the low `bits` bits (the kernel's `tnum_arshift`
     /// for `bits` 32 or 64), the result truncated to `bits` bits. `k < bits`.
-    pub fn ashr(self, k: u32, bits: u32) -> Tnum {
+    pub fn arshift(self, k: u32, bits: u32) -> Tnum {
         let t = self.sign_extend(bits);
         let k = k.min(63);
         Tnum {
