@@ -218,3 +218,33 @@ fn display() {
         "scalar(smin=0,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff))"
     );
 }
+
+#[test]
+fn sign_extension_idiom_and_negation() {
+    // `r <<= 32; r s>>= 32` sign-extends the low half.
+    let r = Scalar::loaded(4, false)
+        .alu(AluOp::Lsh, W64, c(32))
+        .alu(AluOp::Arsh, W64, c(32));
+    assert_eq!((r.smin, r.smax), (i32::MIN.into(), i32::MAX.into()));
+    let r = range(0, 100)
+        .alu(AluOp::Lsh, W64, c(32))
+        .alu(AluOp::Arsh, W64, c(32));
+    assert_eq!((r.umin, r.umax), (0, 100));
+    let r = range(1, 10).alu(AluOp::Neg, W64, any());
+    assert_eq!((r.smin, r.smax), (-10, -1));
+    let r = range(1, 10).alu(AluOp::Neg, W32, any());
+    assert_eq!((r.s32_min, r.s32_max, r.umin), (-10, -1, 0xffff_fff6));
+    // A shift by a bounded unknown amount.
+    let r = c(1).alu(AluOp::Lsh, W64, range(0, 3));
+    assert_eq!((r.umin, r.umax), (1, 8));
+    let r = c(1).alu(AluOp::Lsh, W32, any());
+    assert_eq!((r.umin, r.umax), (1, 0x8000_0000));
+}
+
+#[test]
+fn display_merges_like_the_kernel_log() {
+    let s = Scalar::signed_range(-3, 5);
+    assert_eq!(s.to_string(), "scalar(smin=smin32=-3,smax=smax32=5)");
+    let s = Scalar::loaded(1, true);
+    assert_eq!(s.to_string(), "scalar(smin=smin32=-128,smax=smax32=127)");
+}

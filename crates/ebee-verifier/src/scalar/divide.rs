@@ -13,7 +13,9 @@ impl Num {
             Some(0) => return Num::constant(self.bits, 0),
             Some(c) if c.is_power_of_two() => return self.rsh(c.trailing_zeros()),
             Some(c) => (r.umin, r.umax) = (self.umin / c, self.umax / c),
-            None if o.umin > 0 => (r.umin, r.umax) = (self.umin / o.umax, self.umax / o.umin),
+            None if o.umin > 0 => {
+                (r.umin, r.umax) = (self.umin / o.umax.max(o.umin), self.umax / o.umin)
+            }
             // `x / 0 = 0` and `x / d <= x`.
             None => (r.umin, r.umax) = (0, self.umax),
         }
@@ -33,7 +35,7 @@ impl Num {
             }
             Some(c) => (r.umin, r.umax) = (0, c - 1),
             None if o.umin > self.umax => return self,
-            None if o.umin > 0 => (r.umin, r.umax) = (0, self.umax.min(o.umax - 1)),
+            None if o.umin > 0 => (r.umin, r.umax) = (0, self.umax.min(o.umax.max(o.umin) - 1)),
             None => (r.umin, r.umax) = (0, self.umax),
         }
         r.set_s_from_u();
@@ -42,7 +44,7 @@ impl Num {
 
     /// Bounds of `x / d` (truncating) for `x` in `smin..=smax`, `d` in `p..=q`, `p >= 1`.
     fn sdiv_pos(&self, p: i128, q: i128) -> (i128, i128) {
-        let (a, b) = (self.smin as i128, self.smax as i128);
+        let (a, b, q) = (self.smin as i128, self.smax as i128, q.max(p));
         let lo = if a < 0 { a / p } else { a / q };
         let hi = if b >= 0 { b / p } else { b / q };
         (lo, hi)
