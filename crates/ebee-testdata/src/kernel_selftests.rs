@@ -35,8 +35,8 @@ mod programs;
 mod tags;
 
 pub use build::{
-    cache_dir, prepare, Build, CompileFailure, PrepareError, BPFTOOL, CLANG,
-    KERNEL_SOURCE_PACKAGE, KERNEL_SOURCE_TARBALL, SELFTESTS_DIR, VMLINUX_BTF,
+    cache_dir, prepare, Build, CompileFailure, PrepareError, BPFTOOL, CLANG, KERNEL_SOURCE_PACKAGE,
+    KERNEL_SOURCE_TARBALL, SELFTESTS_DIR, VMLINUX_BTF,
 };
 pub use kernel::{kernel_verdict, LOG_BUFFER_SIZE};
 pub use maps::{is_unpriv_capable_map, POISON_LDIMM64_MAP_BASE};

@@ -50,7 +50,10 @@ fn vmlinux_names() -> Result<&'static VmlinuxNames, Unloadable> {
 /// map or a target program), [`Unloadable::AttachTarget`] for a target the kernel's BTF
 /// does not have.
 pub(crate) fn attach_of(program: &LinkedProgram) -> Result<(u32, u32), Unloadable> {
-    let section = program.section.strip_prefix('?').unwrap_or(&program.section);
+    let section = program
+        .section
+        .strip_prefix('?')
+        .unwrap_or(&program.section);
     let (base, target) = section.split_once('/').unwrap_or((section, ""));
     let needs_btf_id = matches!(program.kind, ProgramKind::Tracing | ProgramKind::Lsm);
     if !needs_btf_id {
@@ -58,10 +61,7 @@ pub(crate) fn attach_of(program: &LinkedProgram) -> Result<(u32, u32), Unloadabl
             ProgramKind::StructOps | ProgramKind::Ext => Err(Unloadable::ProgramType(format!(
                 "`{base}` programs load against a struct_ops map or a target program"
             ))),
-            _ => Ok((
-                ebee_object::expected_attach_type(section).unwrap_or(0),
-                0,
-            )),
+            _ => Ok((ebee_object::expected_attach_type(section).unwrap_or(0), 0)),
         };
     }
     let base = base.strip_suffix(".s").unwrap_or(base);
@@ -85,9 +85,9 @@ pub(crate) fn attach_of(program: &LinkedProgram) -> Result<(u32, u32), Unloadabl
     } else {
         &names.funcs
     };
-    let id = table.get(&name).ok_or_else(|| {
-        Unloadable::AttachTarget(format!("`{name}` is not in the kernel's BTF"))
-    })?;
+    let id = table
+        .get(&name)
+        .ok_or_else(|| Unloadable::AttachTarget(format!("`{name}` is not in the kernel's BTF")))?;
     Ok((attach_type, *id))
 }
 

@@ -70,7 +70,10 @@ impl fmt::Display for PrepareError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PrepareError::Missing { what, package } => {
-                write!(f, "{what} is missing: install it with `apt-get install {package}`")
+                write!(
+                    f,
+                    "{what} is missing: install it with `apt-get install {package}`"
+                )
             }
             PrepareError::Failed { step, reason } => write!(f, "{step}: {reason}"),
         }
@@ -148,8 +151,8 @@ pub fn prepare() -> Result<Build, PrepareError> {
     })?;
     let clang_version = tool_version(CLANG, "clang-19")?;
     tool_version(BPFTOOL, "bpftool")?;
-    let vmlinux = std::fs::read(VMLINUX_BTF)
-        .map_err(|e| failed(format!("reading {VMLINUX_BTF}"), e))?;
+    let vmlinux =
+        std::fs::read(VMLINUX_BTF).map_err(|e| failed(format!("reading {VMLINUX_BTF}"), e))?;
 
     let cache = cache_dir();
     let mtime = tarball_meta
@@ -261,8 +264,7 @@ fn extract(tarball: &Path, cache: &Path, source: &Path, stamp: &str) -> Result<(
         _ => {
             std::fs::copy("/usr/include/bpf/bpf_helper_defs.h", &helper_defs).map_err(|_| {
                 PrepareError::Missing {
-                    what: "python3 (for scripts/bpf_doc.py), or libbpf's bpf_helper_defs.h"
-                        .into(),
+                    what: "python3 (for scripts/bpf_doc.py), or libbpf's bpf_helper_defs.h".into(),
                     package: "python3",
                 }
             })?;
@@ -287,12 +289,7 @@ fn btf_paths(sources: &[PathBuf]) -> BTreeSet<String> {
     names
 }
 
-fn compile_all(
-    source: &Path,
-    cache: &Path,
-    build: &Path,
-    stamp: &str,
-) -> Result<(), PrepareError> {
+fn compile_all(source: &Path, cache: &Path, build: &Path, stamp: &str) -> Result<(), PrepareError> {
     let made = scratch(cache, "build")?;
     let include = made.join("include");
     std::fs::create_dir_all(&include).map_err(|e| failed("creating include/", e))?;

@@ -17,7 +17,8 @@ pub const LOG_BUFFER_SIZE: usize = 2 << 20;
 /// Loads `program` into the running kernel in `mode` and says what the kernel did.
 ///
 /// As `test_loader.c` with libbpf: the object's BTF (fixed up as libbpf does) is loaded and
-/// shared by the maps and the program (function info included); the maps the program
+/// shared by the maps and the program (function info included), or, when the kernel refuses
+/// it, left out (the refusal is noted in the `error` of a [`KernelVerdict::Rejected`]); the maps the program
 /// references are created ([`is_unpriv_capable_map`](super::is_unpriv_capable_map) ones
 /// only in [`Mode::Unprivileged`], references to others poisoned); kfuncs and tracing
 /// attach targets are looked up in the kernel's BTF; the program is loaded with the
@@ -56,7 +57,10 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
         .as_ref()
         .map_err(|e| Unloadable::Link(e.clone()))?;
     let prog_type = linked.kind.prog_type().ok_or_else(|| {
-        Unloadable::ProgramType(format!("section `{}` names no program type", linked.section))
+        Unloadable::ProgramType(format!(
+            "section `{}` names no program type",
+            linked.section
+        ))
     })?;
     let (attach_type, attach_btf_id) = attach_of(linked)?;
     let mut prog_flags = expectations.prog_flags;
@@ -76,9 +80,18 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
     resolve_kfuncs(linked, &mut insns)?;
     let unprivileged = mode == Mode::Unprivileged;
     let load = move || -> Result<KernelVerdict, Unloadable> {
-        let btf = match spec.btf() {
-            Some(btf) => RawBtf::load(&btf_for_kernel(&program.object.elf, btf)).ok(),
-            None => None,
+        // As libbpf: a refused BTF is left out (its `kernel_needs_btf` is false for these
+        // programs), and the load goes on without BTF, maps' types and function info.
+        let (btf, btf_refused) = match spec.btf() {
+            Some(btf) => match RawBtf::load(&btf_for_kernel(&program.object.elf, btf)) {
+                Ok(loaded) => (Some(loaded), None),
+                Err(e) => {
+                    // The BTF verifier's complaint is the log's last line.
+                    let text = e.to_string();
+                    (None, Some(text.lines().last().unwrap_or(&text).to_owned()))
+                }
+            },
+            None => (None, None),
         };
         let maps = CreatedMaps::create(
             spec.maps(),
@@ -96,7 +109,9 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
             attach_btf_id,
             prog_flags,
             insns: &insns,
-            func_info: func_info.as_ref().map(|(btf, info)| (*btf, info.as_slice())),
+            func_info: func_info
+                .as_ref()
+                .map(|(btf, info)| (*btf, info.as_slice())),
             log_level: expectations.log_level,
             log_size: LOG_BUFFER_SIZE,
         };
@@ -107,7 +122,12 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
                 verifier_log,
                 ..
             }) => KernelVerdict::Rejected {
-                error: message,
+                error: match btf_refused {
+                    Some(reason) => format!(
+                        "{message} (loaded without BTF, which the kernel refused: {reason})"
+                    ),
+                    None => message,
+                },
                 log: verifier_log,
             },
             Err(other) => return Err(Unloadable::Setup(other.to_string())),

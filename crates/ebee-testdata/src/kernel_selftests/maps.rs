@@ -115,7 +115,11 @@ fn create_one(map: &MapSpec, btf: Option<&RawBtf>, cpus: usize) -> Result<RawMap
             map.name,
             type_name(&map),
             errno_text(&e),
-            if btf.is_none() { " (without BTF)" } else { "" }
+            if btf.is_none() && takes_btf(map.map_type) {
+                " (without BTF)"
+            } else {
+                ""
+            }
         ))),
     }
 }
@@ -185,7 +189,11 @@ impl CreatedMaps {
                 continue;
             };
             outer
-                .update(&slot.index.to_ne_bytes(), &inner.fd_number().to_ne_bytes(), 0)
+                .update(
+                    &slot.index.to_ne_bytes(),
+                    &inner.fd_number().to_ne_bytes(),
+                    0,
+                )
                 .map_err(|e| {
                     Unloadable::Map(format!("`{}`: slot {}: {e}", map.name, slot.index))
                 })?;

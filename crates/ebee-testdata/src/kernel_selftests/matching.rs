@@ -68,7 +68,8 @@ pub fn first_missing_message(log: &str, messages: &[String]) -> Option<String> {
                 Err(_) => None,
             }
         } else {
-            rest.find(message.as_str()).map(|start| start + message.len())
+            rest.find(message.as_str())
+                .map(|start| start + message.len())
         };
         match found {
             Some(end) => at += end,

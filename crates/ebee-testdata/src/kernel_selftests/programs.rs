@@ -167,7 +167,11 @@ fn link_all(object: &SelftestObject) -> Result<Vec<LinkedProgram>, String> {
         .map_err(|e| error_chain(&e))
 }
 
-fn link_one(object: &SelftestObject, name: &str, target: Option<&Btf>) -> Result<LinkedProgram, String> {
+fn link_one(
+    object: &SelftestObject,
+    name: &str,
+    target: Option<&Btf>,
+) -> Result<LinkedProgram, String> {
     let spec = object
         .spec
         .as_ref()
@@ -176,11 +180,19 @@ fn link_one(object: &SelftestObject, name: &str, target: Option<&Btf>) -> Result
         .map_err(|e| format!("ebee-object cannot link it: {}", error_chain(&e)))
 }
 
-fn link_against(object: &SelftestObject, name: &str, btf_object: &Path) -> Result<LinkedProgram, String> {
+fn link_against(
+    object: &SelftestObject,
+    name: &str,
+    btf_object: &Path,
+) -> Result<LinkedProgram, String> {
     let bytes = std::fs::read(btf_object)
         .map_err(|e| format!("__btf_path object {}: {e}", btf_object.display()))?;
     let btf = Btf::from_elf(&bytes).map_err(|e| {
-        format!("__btf_path object {}: {}", btf_object.display(), error_chain(&e))
+        format!(
+            "__btf_path object {}: {}",
+            btf_object.display(),
+            error_chain(&e)
+        )
     })?;
     link_one(object, name, Some(&btf))
 }
