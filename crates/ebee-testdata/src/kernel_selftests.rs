@@ -28,6 +28,7 @@ use std::fmt;
 
 mod attach;
 mod build;
+mod compile;
 mod kernel;
 mod maps;
 mod matching;
@@ -103,13 +104,16 @@ pub enum Unloadable {
     Kfunc(String),
     /// A map the kernel would not create.
     Map(String),
+    /// The kernel refused the load before its verifier said anything (an empty log: this
+    /// kernel does not load tracing programs, or refuses the request's attributes).
+    Refused(String),
     /// Something around the load failed (capabilities, the kernel's BTF).
     Setup(String),
 }
 
 impl Unloadable {
     /// The class, one word, as in the table: `object`, `link`, `arch`, `program-type`,
-    /// `attach-target`, `kfunc`, `map`, `setup`.
+    /// `attach-target`, `kfunc`, `map`, `refused`, `setup`.
     pub fn class(&self) -> &'static str {
         match self {
             Unloadable::Object(_) => "object",
@@ -119,6 +123,7 @@ impl Unloadable {
             Unloadable::AttachTarget(_) => "attach-target",
             Unloadable::Kfunc(_) => "kfunc",
             Unloadable::Map(_) => "map",
+            Unloadable::Refused(_) => "refused",
             Unloadable::Setup(_) => "setup",
         }
     }
@@ -133,6 +138,7 @@ impl Unloadable {
             | Unloadable::AttachTarget(d)
             | Unloadable::Kfunc(d)
             | Unloadable::Map(d)
+            | Unloadable::Refused(d)
             | Unloadable::Setup(d) => d,
         }
     }
@@ -156,10 +162,11 @@ impl KernelVerdict {
 }
 
 /// Longest reason a table row carries.
-const MAX_REASON: usize = 200;
+const MAX_REASON: usize = 240;
 
 /// One line of text, at most [`MAX_REASON`] characters.
 fn one_line(text: &str) -> String {
+    // `split_whitespace` also flattens the tabs and newlines of logs.
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(MAX_REASON) {
         Some((cut, _)) => format!("{}…", &flat[..cut]),
@@ -167,8 +174,9 @@ fn one_line(text: &str) -> String {
     }
 }
 
-/// The verifier's complaint in a log: its last line that is not a statistic.
-fn complaint(log: &str) -> &str {
+/// The verifier's complaint in a log: its last line that is not a statistic (`processed 0
+/// insns …`); empty when there is none.
+pub(crate) fn complaint(log: &str) -> &str {
     log.lines()
         .rev()
         .map(str::trim)
@@ -177,13 +185,13 @@ fn complaint(log: &str) -> &str {
                 && !l.starts_with("processed ")
                 && !l.starts_with("verification time")
                 && !l.starts_with("stack depth")
-                && !l.starts_with("-- END PROG LOAD LOG --")
         })
         .unwrap_or("")
 }
 
 /// The table line for a program's run: `file program mode expected kernel [reason]`, with a
-/// reason unless the verdict agrees with the annotations: `missing-message: …`,
+/// reason unless the verdict agrees with the annotations: `missing-message: … | kernel: …`
+/// (the first expected message not found, and the kernel's complaint when it refused),
 /// `wrong-outcome: …` (the kernel's complaint when it refused), or the [`Unloadable`].
 pub fn table_row(
     program: &SelftestProgram,
@@ -194,6 +202,9 @@ pub fn table_row(
     let expected = if expect.success { "success" } else { "failure" };
     let reason = match (expect.judge(verdict), verdict) {
         (Agreement::Agrees, _) => String::new(),
+        (Agreement::MissingMessage(message), KernelVerdict::Rejected { log, .. }) => {
+            format!("missing-message: {message} | kernel: {}", complaint(log))
+        }
         (Agreement::MissingMessage(message), _) => format!("missing-message: {message}"),
         (Agreement::WrongOutcome, KernelVerdict::Rejected { error, log }) => {
             format!("wrong-outcome: {error}: {}", complaint(log))

@@ -121,6 +121,15 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
                 message,
                 verifier_log,
                 ..
+            }) if super::complaint(&verifier_log).is_empty() => {
+                return Err(Unloadable::Refused(format!(
+                    "{message}, with no verifier message"
+                )))
+            }
+            Err(ebee_kernel::Error::ProgramLoad {
+                message,
+                verifier_log,
+                ..
             }) => KernelVerdict::Rejected {
                 error: match btf_refused {
                     Some(reason) => format!(
