@@ -12,8 +12,9 @@ pub const KERNEL_SOURCE_TARBALL: &str = "/usr/src/linux-source-6.12.tar.xz";
 pub const KERNEL_SOURCE_PACKAGE: &str = "linux-source-6.12";
 /// The compiler.
 pub const CLANG: &str = "clang-19";
-/// Writes `vmlinux.h` from the running kernel's BTF.
-pub const BPFTOOL: &str = "bpftool";
+/// Writes `vmlinux.h` from the running kernel's BTF; looked up in `PATH`, else here (Debian
+/// installs it in `/usr/sbin`, which is not in a user's `PATH`).
+pub const BPFTOOL: &str = "/usr/sbin/bpftool";
 /// The running kernel's BTF.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 /// Where the selftests live in the source tree.
@@ -145,7 +146,12 @@ pub fn prepare() -> Result<Build, PrepareError> {
         package: KERNEL_SOURCE_PACKAGE,
     })?;
     let clang_version = tool_version(CLANG, "clang-19")?;
-    tool_version(BPFTOOL, "bpftool")?;
+    let bpftool = if tool_version("bpftool", "bpftool").is_ok() {
+        "bpftool"
+    } else {
+        tool_version(BPFTOOL, "bpftool")?;
+        BPFTOOL
+    };
     let vmlinux =
         std::fs::read(VMLINUX_BTF).map_err(|e| failed(format!("reading {VMLINUX_BTF}"), e))?;
 
@@ -172,7 +178,7 @@ pub fn prepare() -> Result<Build, PrepareError> {
     );
     let build = cache.join("build");
     if !stamp_matches(&build, &build_stamp) {
-        super::compile::compile_all(&source, &cache, &build, &build_stamp)?;
+        super::compile::compile_all(&source, &cache, &build, &build_stamp, bpftool)?;
     }
     super::compile::read_build(source, &build)
 }

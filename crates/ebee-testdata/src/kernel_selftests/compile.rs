@@ -8,8 +8,8 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use super::build::{
-    failed, publish, scratch, Build, CompileFailure, PrepareError, BPFTOOL, CFLAGS, CLANG,
-    SELFTESTS_DIR, VMLINUX_BTF,
+    failed, publish, scratch, Build, CompileFailure, PrepareError, CFLAGS, CLANG, SELFTESTS_DIR,
+    VMLINUX_BTF,
 };
 
 /// Parallel compiler jobs.
@@ -36,11 +36,12 @@ pub(super) fn compile_all(
     cache: &Path,
     build: &Path,
     stamp: &str,
+    bpftool: &str,
 ) -> Result<(), PrepareError> {
     let made = scratch(cache, "build")?;
     let include = made.join("include");
     std::fs::create_dir_all(&include).map_err(|e| failed("creating include/", e))?;
-    let out = Command::new(BPFTOOL)
+    let out = Command::new(bpftool)
         .args(["btf", "dump", "file", VMLINUX_BTF, "format", "c"])
         .output()
         .map_err(|e| failed("running bpftool", e))?;
