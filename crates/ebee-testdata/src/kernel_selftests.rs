@@ -39,7 +39,7 @@ pub use build::{
     cache_dir, prepare, Build, CompileFailure, PrepareError, BPFTOOL, CLANG, KERNEL_SOURCE_PACKAGE,
     KERNEL_SOURCE_TARBALL, SELFTESTS_DIR, VMLINUX_BTF,
 };
-pub use kernel::{kernel_verdict, LOG_BUFFER_SIZE};
+pub use kernel::{kernel_verdict, load_attributes, LoadAttributes, LOG_BUFFER_SIZE};
 pub use maps::{is_unpriv_capable_map, POISON_LDIMM64_MAP_BASE};
 pub use matching::{first_missing_message, message_regex, Agreement};
 pub use programs::{object_programs, programs, SelftestObject, SelftestProgram};

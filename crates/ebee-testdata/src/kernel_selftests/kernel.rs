@@ -39,7 +39,31 @@ pub fn kernel_verdict(program: &SelftestProgram, mode: Mode) -> KernelVerdict {
     }
 }
 
-fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdict, Unloadable> {
+/// The `BPF_PROG_LOAD` attributes of a program besides its code, as [`kernel_verdict`] gives
+/// them to the kernel (for a verifier judged against the kernel to be given the same).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoadAttributes {
+    /// `BPF_PROG_TYPE_*`, from the section name.
+    pub prog_type: u32,
+    /// The expected attach type, from the section name (0 where there is none).
+    pub expected_attach_type: u32,
+    /// For tracing and LSM programs, the BTF id of the attach target in the kernel's BTF.
+    pub attach_btf_id: u32,
+    /// The annotations' flags ([`super::Expectations::prog_flags`]) and the section's
+    /// (`BPF_F_SLEEPABLE`, `BPF_F_XDP_HAS_FRAGS`).
+    pub prog_flags: u32,
+    /// The annotations' log level.
+    pub log_level: u32,
+}
+
+/// The load attributes of `program`.
+///
+/// # Errors
+///
+/// Why it cannot be loaded: another architecture's test, an object or program ebee-object
+/// cannot read or link, a program type without a load rule, an attach target the kernel's
+/// BTF lacks.
+pub fn load_attributes(program: &SelftestProgram) -> Result<LoadAttributes, Unloadable> {
     let expectations = &program.expectations;
     if !expectations.runs_on_x86_64() {
         return Err(Unloadable::Arch(format!(
@@ -62,7 +86,7 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
             linked.section
         ))
     })?;
-    let (attach_type, attach_btf_id) = attach_of(linked)?;
+    let (expected_attach_type, attach_btf_id) = attach_of(linked)?;
     let mut prog_flags = expectations.prog_flags;
     if let Some(section_spec) = spec.program(&program.name) {
         if section_spec.sleepable {
@@ -72,6 +96,20 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
             prog_flags |= BPF_F_XDP_HAS_FRAGS;
         }
     }
+    Ok(LoadAttributes {
+        prog_type,
+        expected_attach_type,
+        attach_btf_id,
+        prog_flags,
+        log_level: expectations.log_level,
+    })
+}
+
+fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdict, Unloadable> {
+    let attributes = load_attributes(program)?;
+    let (Ok(spec), Ok(linked)) = (&program.object.spec, &program.linked) else {
+        return Err(Unloadable::Setup("load_attributes checked these".into()));
+    };
     let mut insns: Vec<u64> = linked
         .to_bytes()
         .chunks_exact(8)
@@ -104,15 +142,15 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
         let func_info = btf.as_ref().and_then(|btf| Some((btf, func_info(linked)?)));
         let load_spec = RawProgramSpec {
             name: &program.name,
-            prog_type,
-            expected_attach_type: attach_type,
-            attach_btf_id,
-            prog_flags,
+            prog_type: attributes.prog_type,
+            expected_attach_type: attributes.expected_attach_type,
+            attach_btf_id: attributes.attach_btf_id,
+            prog_flags: attributes.prog_flags,
             insns: &insns,
             func_info: func_info
                 .as_ref()
                 .map(|(btf, info)| (*btf, info.as_slice())),
-            log_level: expectations.log_level,
+            log_level: attributes.log_level,
             log_size: LOG_BUFFER_SIZE,
         };
         Ok(match RawProgram::load_spec(&load_spec) {
