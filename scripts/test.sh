@@ -2,7 +2,9 @@
 # Runs every test of the workspace, installing what the tests need on a fresh Debian 12 machine:
 # clang-19 (compiles the C test programs), llvm-19 (llvm-objdump-19, the disassembly oracle),
 # libbpf-dev (the headers the C programs include), xdp-tools (real-world XDP objects),
-# linux-libc-dev (linux/bpf.h, which ebee-abi's and ebee-kernel's constants are checked against).
+# linux-libc-dev (linux/bpf.h, which ebee-abi's and ebee-kernel's constants are checked against),
+# linux-source-6.12 and bpftool (the kernel's verifier selftests, compiled against the running
+# kernel's vmlinux.h by ebee-testdata's kernel_selftests test).
 # Tests that load programs into the kernel (the oracle) need root or CAP_BPF; without bpf()
 # they print why and skip. They need no bpffs (the oracle never pins maps); the trace-helper
 # comparisons read the kernel's trace output from tracefs, which this script mounts when it
@@ -16,6 +18,8 @@ command -v llvm-objdump-19 >/dev/null || need+=(llvm-19)
 [ -f /usr/include/bpf/bpf_helpers.h ] || need+=(libbpf-dev)
 [ -f /usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_all.o ] || need+=(xdp-tools)
 [ -f /usr/include/linux/bpf.h ] || need+=(linux-libc-dev)
+[ -f /usr/src/linux-source-6.12.tar.xz ] || need+=(linux-source-6.12)
+command -v bpftool >/dev/null || need+=(bpftool)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

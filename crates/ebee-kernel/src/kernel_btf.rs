@@ -12,12 +12,15 @@
 //!   cannot be described; it becomes an anonymous `void *`, a type the kernel accepts and
 //!   nothing refers to.
 //! - `FUNC`s with extern linkage (kfunc declarations) are refused ("Invalid func linkage"):
-//!   they become static. `VAR`s with extern linkage become global, as libbpf makes them.
+//!   they become static. Their prototypes' unnamed parameters (clang names none in a
+//!   declaration without names) are refused too ("Invalid arg#1"): they get the name
+//!   `dummy_ksym`, as libbpf gives them. `VAR`s with extern linkage become global, as
+//!   libbpf makes them.
 //!
 //! The ELF is read with the `object` crate for section sizes and symbol values only; when it
 //! cannot be read, the BTF goes unchanged and the kernel judges it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use ebee_object::{Btf, BtfKind, BtfType};
 use object::{Object, ObjectSection, ObjectSymbol};
@@ -26,6 +29,8 @@ use object::{Object, ObjectSection, ObjectSymbol};
 const FUNC_STATIC: u32 = 0;
 const FUNC_GLOBAL: u32 = 1;
 const VAR_GLOBAL_ALLOCATED: u32 = 1;
+/// The name libbpf gives the unnamed parameters of extern functions.
+const UNNAMED_PARAM: &str = "dummy_ksym";
 
 /// Section sizes and symbol values of an ELF file, by name.
 #[derive(Default)]
@@ -65,9 +70,26 @@ impl Layout {
 /// `btf` in the kernel's binary format, fixed up as the module docs say.
 pub(crate) fn for_kernel(elf: &[u8], btf: &Btf) -> Vec<u8> {
     let layout = Layout::read(elf);
+    let extern_protos: HashSet<u32> = btf
+        .types()
+        .filter_map(|(_, t)| match t.kind {
+            BtfKind::Func { proto, linkage } if linkage > FUNC_GLOBAL => Some(proto),
+            _ => None,
+        })
+        .collect();
     let mut out = Btf::new();
-    for (_, ty) in btf.types().skip(1) {
-        out.add_type(fix(btf, &layout, ty));
+    for (id, ty) in btf.types().skip(1) {
+        let mut fixed = fix(btf, &layout, ty);
+        if let BtfKind::FuncProto { params, .. } = &mut fixed.kind {
+            if extern_protos.contains(&id) {
+                for param in params.iter_mut() {
+                    if param.name.is_empty() && param.type_id != 0 {
+                        param.name = UNNAMED_PARAM.to_owned();
+                    }
+                }
+            }
+        }
+        out.add_type(fixed);
     }
     out.to_bytes()
 }
@@ -113,6 +135,33 @@ fn fix(btf: &Btf, layout: &Layout, ty: &BtfType) -> BtfType {
 mod tests {
     use super::*;
     use ebee_object::BtfVarSecInfo;
+
+    #[test]
+    fn extern_function_parameters_get_names() {
+        use ebee_object::BtfParam;
+        let mut btf = Btf::new();
+        let int = btf.add_int("int", 4, true);
+        let param = |name: &str| BtfParam {
+            name: name.into(),
+            type_id: int,
+        };
+        let mut proto =
+            |params| btf.add_type(BtfType::new("", BtfKind::FuncProto { ret: int, params }));
+        let extern_proto = proto(vec![param(""), param("named")]);
+        let static_proto = proto(vec![param("")]);
+        for (name, proto, linkage) in [("kfunc", extern_proto, 2), ("f", static_proto, 0)] {
+            btf.add_type(BtfType::new(name, BtfKind::Func { proto, linkage }));
+        }
+        let fixed = Btf::parse(&for_kernel(b"not an elf", &btf)).unwrap();
+        let names = |id| match &fixed.type_by_id(id).unwrap().kind {
+            BtfKind::FuncProto { params, .. } => {
+                params.iter().map(|p| p.name.clone()).collect::<Vec<_>>()
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(names(extern_proto), ["dummy_ksym", "named"]);
+        assert_eq!(names(static_proto), [""]);
+    }
 
     #[test]
     fn unreadable_elf_leaves_types_but_drops_unsized_datasecs() {

@@ -91,6 +91,7 @@ mod maps;
 mod object;
 mod parsed;
 mod raw;
+mod raw_btf;
 mod raw_map;
 mod sys;
 mod trace;
@@ -101,7 +102,8 @@ pub use error::{Error, Result};
 pub use events::PerfRecord;
 pub use maps::MapInfo;
 pub use object::{KernelObject, LoadOptions, Loader, ProgramInfo, TestRun, TestRunResult};
-pub use raw::RawProgram;
+pub use raw::{RawProgram, RawProgramSpec};
+pub use raw_btf::{btf_for_kernel, RawBtf};
 pub use raw_map::{RawMapFd, RawMapSpec};
 pub use trace::TraceCapture;
 

@@ -371,6 +371,8 @@ impl Context<'_> {
             func_info: func_info
                 .as_ref()
                 .map(|(btf, info)| (*btf, info.as_slice())),
+            log_level: 0,
+            attach_btf_id: 0,
         };
         let first = match sys::prog_load_with(&load, None) {
             Ok(fd) => return ProgramSlot::loaded(name, fd),

@@ -560,13 +560,17 @@ pub(crate) struct ProgLoad<'a> {
     pub(crate) name: &'a str,
     /// The object's BTF and `struct bpf_func_info` records (8 bytes each) into it.
     pub(crate) func_info: Option<(BorrowedFd<'a>, &'a [u8])>,
+    /// The `log_level` when a log buffer is given (0 means 1, the verifier's messages).
+    pub(crate) log_level: u32,
+    /// The BTF id (in the kernel's BTF) of what a tracing or LSM program attaches to.
+    pub(crate) attach_btf_id: u32,
 }
 
 /// Size of one `struct bpf_func_info` record (`insn_off`, `type_id`).
 pub(crate) const FUNC_INFO_SIZE: usize = 8;
 
-/// `BPF_PROG_LOAD`; with `log`, at `log_level` 1, the verifier writes its log there
-/// (NUL-terminated).
+/// `BPF_PROG_LOAD`; with `log`, at `prog.log_level` (1 when that is 0), the verifier writes
+/// its log there (NUL-terminated).
 pub(crate) fn prog_load_with(prog: &ProgLoad<'_>, log: Option<&mut [u8]>) -> io::Result<OwnedFd> {
     if !prog.insns.len().is_multiple_of(8) {
         return Err(io::Error::new(
@@ -597,7 +601,11 @@ pub(crate) fn prog_load_with(prog: &ProgLoad<'_>, log: Option<&mut [u8]>) -> io:
         insn_cnt: len_u32("program", prog.insns.len() / 8)?,
         insns: prog.insns.as_ptr() as u64,
         license: prog.license.as_ptr() as u64,
-        log_level: u32::from(log_size > 0),
+        log_level: if log_size > 0 {
+            prog.log_level.max(1)
+        } else {
+            0
+        },
         log_size,
         log_buf,
         kern_version: prog.kern_version,
@@ -612,6 +620,7 @@ pub(crate) fn prog_load_with(prog: &ProgLoad<'_>, log: Option<&mut [u8]>) -> io:
         },
         func_info,
         func_info_cnt,
+        attach_btf_id: prog.attach_btf_id,
         ..ProgLoadAttr::default()
     };
     // SAFETY: `insns` points to `insn_cnt` 8-byte slots, `license` to a NUL-terminated

@@ -63,6 +63,7 @@ const ATTACH_TYPES: &[(&str, u32)] = &[
     ("uretprobe.multi", BPF_TRACE_UPROBE_MULTI),
     ("uprobe.multi.s", BPF_TRACE_UPROBE_MULTI),
     ("uretprobe.multi.s", BPF_TRACE_UPROBE_MULTI),
+    ("netfilter", BPF_NETFILTER),
 ];
 
 /// The expected attach type of a program in `section` (`BPF_*` of `enum bpf_attach_type`),
@@ -74,6 +75,7 @@ const ATTACH_TYPES: &[(&str, u32)] = &[
 /// assert_eq!(expected_attach_type("cgroup_skb/egress"), Some(1));
 /// assert_eq!(expected_attach_type("sk_lookup/redirect"), Some(36));
 /// assert_eq!(expected_attach_type("xdp_devmap/forward"), Some(33));
+/// assert_eq!(expected_attach_type("netfilter"), Some(45));
 /// assert_eq!(expected_attach_type("kprobe/do_exit"), None);
 /// ```
 pub fn expected_attach_type(section: &str) -> Option<u32> {

@@ -14,6 +14,10 @@
 //!   with rule sets; [`kernel_verdicts`] runs packets through one in the kernel
 //!   (`BPF_PROG_TEST_RUN` via `ebee-kernel`) for packet-by-packet comparison.
 //!
+//! [`kernel_selftests`] makes the Linux kernel's own verifier selftests data: each program of
+//! `progs/verifier_*.c` compiled, linked by ebee-object, with its annotations and the running
+//! kernel's verdict (`tests/kernel_selftests.rs`, `kernel_selftests/README.md`).
+//!
 //! `cargo run -p ebee-testdata --example write_mixed_pcap -- out.pcap [seed] [count]`
 //! writes the traffic for a look with `tcpdump -nn -e -vv -r out.pcap`.
 //!
@@ -43,6 +47,7 @@
 
 pub mod filter;
 mod kernel;
+pub mod kernel_selftests;
 mod packets;
 mod pcap;
 mod pools;

@@ -32,6 +32,7 @@ fn kernel_load(case: &Case) -> Result<Result<(), String>, String> {
             btf: btf
                 .as_ref()
                 .map(|(data, key, value)| (data.as_slice(), *key, *value)),
+            ..RawMapSpec::default()
         };
         maps.push(
             RawMapFd::create(&map.name, &spec).map_err(|e| format!("{}: {e}", case.location()))?,

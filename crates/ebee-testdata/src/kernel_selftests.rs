@@ -1,0 +1,237 @@
+//! The Linux kernel's verifier selftests (`tools/testing/selftests/bpf/progs/verifier_*.c` of
+//! the `linux-source-6.12` tarball) as data: every test program compiled, linked by
+//! ebee-object, with what its `bpf_misc.h` annotations expect and what the running kernel
+//! does with it, for judging a verifier by the kernel's own tests.
+//!
+//! * [`prepare`] extracts what the tests need from the tarball, writes `vmlinux.h` for the
+//!   running kernel, and compiles the tests with clang-19, cached in [`cache_dir`].
+//! * [`programs`] reads every object: each program's section, name, [`Expectations`] (from
+//!   its BTF decl tags, [`parse_expectations`]) and its linked instructions and maps
+//!   ([`SelftestProgram::linked`], [`SelftestProgram::maps`]).
+//! * [`kernel_verdict`] loads one program into the kernel, privileged or not ([`Mode`]).
+//! * [`Expect::judge`] compares a verdict with the annotations; [`table_row`] writes the
+//!   line of `kernel_selftests/kernel_agreement.txt` for it.
+//!
+//! ```no_run
+//! use ebee_testdata::kernel_selftests::{kernel_verdict, prepare, programs, Mode};
+//! let build = prepare()?;
+//! for program in programs(&build) {
+//!     if let Some(expect) = &program.expectations.privileged {
+//!         let verdict = kernel_verdict(&program, Mode::Privileged);
+//!         println!("{}: {:?}", program.id(), expect.judge(&verdict));
+//!     }
+//! }
+//! # Ok::<(), ebee_testdata::kernel_selftests::PrepareError>(())
+//! ```
+
+use std::fmt;
+
+mod attach;
+mod build;
+mod compile;
+mod kernel;
+mod maps;
+mod matching;
+mod programs;
+mod tags;
+
+pub use build::{
+    cache_dir, prepare, Build, CompileFailure, PrepareError, BPFTOOL, CLANG, KERNEL_SOURCE_PACKAGE,
+    KERNEL_SOURCE_TARBALL, SELFTESTS_DIR, VMLINUX_BTF,
+};
+pub use kernel::{kernel_verdict, load_attributes, LoadAttributes, LOG_BUFFER_SIZE};
+pub use maps::{is_unpriv_capable_map, POISON_LDIMM64_MAP_BASE};
+pub use matching::{first_missing_message, message_regex, Agreement};
+pub use programs::{object_programs, programs, SelftestObject, SelftestProgram};
+pub use tags::{
+    decl_tags, parse_expectations, Expect, Expectations, BPF_F_TEST_REG_INVARIANTS,
+    BPF_F_TEST_RND_HI32, BPF_F_TEST_STATE_FREQ, BPF_F_XDP_HAS_FRAGS, POINTER_VALUE,
+    TESTING_PROG_FLAGS, TEST_DATA_LEN,
+};
+
+/// Which run of a test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// With every capability.
+    Privileged,
+    /// Without `CAP_SYS_ADMIN` and `CAP_PERFMON` (see [`kernel_verdict`]).
+    Unprivileged,
+}
+
+impl Mode {
+    /// `priv` or `unpriv`, as in the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Privileged => "priv",
+            Mode::Unprivileged => "unpriv",
+        }
+    }
+}
+
+/// What the kernel did with a program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KernelVerdict {
+    /// It loaded; the verifier's log (empty at log level 0).
+    Accepted {
+        /// The log.
+        log: String,
+    },
+    /// The kernel refused it.
+    Rejected {
+        /// `BPF_PROG_LOAD`'s error (`Permission denied (os error 13)`).
+        error: String,
+        /// The verifier's log.
+        log: String,
+    },
+    /// It could not be given to the kernel as the selftests give it.
+    NotLoadable(Unloadable),
+}
+
+/// Why a program could not be loaded as the selftests load it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unloadable {
+    /// ebee-object cannot read the object.
+    Object(String),
+    /// ebee-object cannot link the program.
+    Link(String),
+    /// The test is for another architecture (`__arch_arm64`).
+    Arch(String),
+    /// A program type that needs more than its code (struct_ops, freplace).
+    ProgramType(String),
+    /// The attach target of a tracing or LSM program is not in the kernel's BTF.
+    AttachTarget(String),
+    /// A kfunc the kernel's BTF lacks (`bpf_testmod`'s).
+    Kfunc(String),
+    /// A map the kernel would not create.
+    Map(String),
+    /// The kernel refused the load before its verifier said anything (an empty log: this
+    /// kernel does not load tracing programs, or refuses the request's attributes).
+    Refused(String),
+    /// Something around the load failed (capabilities, the kernel's BTF).
+    Setup(String),
+}
+
+impl Unloadable {
+    /// The class, one word, as in the table: `object`, `link`, `arch`, `program-type`,
+    /// `attach-target`, `kfunc`, `map`, `refused`, `setup`.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Unloadable::Object(_) => "object",
+            Unloadable::Link(_) => "link",
+            Unloadable::Arch(_) => "arch",
+            Unloadable::ProgramType(_) => "program-type",
+            Unloadable::AttachTarget(_) => "attach-target",
+            Unloadable::Kfunc(_) => "kfunc",
+            Unloadable::Map(_) => "map",
+            Unloadable::Refused(_) => "refused",
+            Unloadable::Setup(_) => "setup",
+        }
+    }
+
+    /// The explanation.
+    pub fn detail(&self) -> &str {
+        match self {
+            Unloadable::Object(d)
+            | Unloadable::Link(d)
+            | Unloadable::Arch(d)
+            | Unloadable::ProgramType(d)
+            | Unloadable::AttachTarget(d)
+            | Unloadable::Kfunc(d)
+            | Unloadable::Map(d)
+            | Unloadable::Refused(d)
+            | Unloadable::Setup(d) => d,
+        }
+    }
+}
+
+impl fmt::Display for Unloadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.class(), self.detail())
+    }
+}
+
+impl KernelVerdict {
+    /// `accepted`, `rejected` or `not-loadable`, as in the table.
+    pub fn name(&self) -> &'static str {
+        match self {
+            KernelVerdict::Accepted { .. } => "accepted",
+            KernelVerdict::Rejected { .. } => "rejected",
+            KernelVerdict::NotLoadable(_) => "not-loadable",
+        }
+    }
+}
+
+/// Longest reason a table row carries.
+const MAX_REASON: usize = 240;
+
+/// One line of text, at most [`MAX_REASON`] characters.
+fn one_line(text: &str) -> String {
+    // `split_whitespace` also flattens the tabs and newlines of logs.
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match flat.char_indices().nth(MAX_REASON) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+/// The verifier's complaint in a log: its last line that is not a statistic (`processed 0
+/// insns …`); empty when there is none.
+pub(crate) fn complaint(log: &str) -> &str {
+    log.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| {
+            !l.is_empty()
+                && !l.starts_with("processed ")
+                && !l.starts_with("verification time")
+                && !l.starts_with("stack depth")
+        })
+        .unwrap_or("")
+}
+
+/// The table line for a program's run: `file program mode expected kernel [reason]`, with a
+/// reason unless the verdict agrees with the annotations: `missing-message: … | kernel: …`
+/// (the first expected message not found, and the kernel's complaint when it refused),
+/// `wrong-outcome: …` (the kernel's complaint when it refused), or the [`Unloadable`].
+pub fn table_row(
+    program: &SelftestProgram,
+    mode: Mode,
+    expect: &Expect,
+    verdict: &KernelVerdict,
+) -> String {
+    let expected = if expect.success { "success" } else { "failure" };
+    let reason = match (expect.judge(verdict), verdict) {
+        (Agreement::Agrees, _) => String::new(),
+        (Agreement::MissingMessage(message), KernelVerdict::Rejected { log, .. }) => {
+            format!("missing-message: {message} | kernel: {}", complaint(log))
+        }
+        (Agreement::MissingMessage(message), _) => format!("missing-message: {message}"),
+        (Agreement::WrongOutcome, KernelVerdict::Rejected { error, log }) => {
+            format!("wrong-outcome: {error}: {}", complaint(log))
+        }
+        (Agreement::WrongOutcome, _) => "wrong-outcome".to_owned(),
+        (Agreement::NotLoaded, KernelVerdict::NotLoadable(why)) => why.to_string(),
+        (Agreement::NotLoaded, _) => "not-loaded".to_owned(),
+    };
+    let mut row = format!(
+        "{} {} {} {expected} {}",
+        program.object.file,
+        program.name,
+        mode.name(),
+        verdict.name()
+    );
+    if !reason.is_empty() {
+        row.push(' ');
+        row.push_str(&one_line(&reason));
+    }
+    row
+}
+
+/// The table line for a source file that did not compile.
+pub fn compile_failure_row(failure: &CompileFailure) -> String {
+    format!(
+        "{} - - - compile-error {}",
+        failure.file,
+        one_line(&failure.first_error)
+    )
+}
