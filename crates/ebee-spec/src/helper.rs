@@ -285,6 +285,20 @@ pub fn writes_through(args: &[Arg]) -> u8 {
         .fold(0, |mask, (i, _)| mask | (1 << i))
 }
 
+/// Whether helper `id` may move or resize the packet, so that every packet pointer a program
+/// holds is stale after the call (the kernel's `bpf_helper_changes_pkt_data`).
+///
+/// ```
+/// assert!(ebee_spec::helper::changes_packet_data(44)); // xdp_adjust_head
+/// assert!(!ebee_spec::helper::changes_packet_data(1)); // map_lookup_elem
+/// ```
+pub fn changes_packet_data(id: u32) -> bool {
+    matches!(
+        id,
+        9 | 10 | 11 | 13 | 18 | 19 | 31 | 38 | 39 | 43 | 44 | 50 | 54 | 63 | 65 | 73..=76 | 90 | 91
+    )
+}
+
 /// The prototype of helper `id`, if the kernel has such a helper.
 pub fn prototype(id: u32) -> Option<&'static Prototype> {
     PROTOTYPES

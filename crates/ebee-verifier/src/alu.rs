@@ -58,6 +58,12 @@ impl Verifier<'_> {
             return Err(Fault::new(Rule::DivisionByZero, &[], "division by the constant 0 (div by zero)"));
         }
         let result = match (dst, src) {
+            (Reg::Ptr(p), _) if op == AluOp::Neg => {
+                if !leaks {
+                    return Err(Fault::new(Rule::PointerArithmetic, &[d], format!("negation of {} (R{d} pointer arithmetic prohibited)", p.kind)));
+                }
+                Reg::unknown()
+            }
             (Reg::Scalar(a), Reg::Scalar(b)) => Reg::Scalar(a.alu(op, width, b)),
             (Reg::Ptr(p), Reg::Scalar(b)) => self.pointer_arithmetic(p, d, op, width, b, true)?,
             (Reg::Scalar(a), Reg::Ptr(p)) if op == AluOp::Add => {
@@ -113,9 +119,6 @@ impl Verifier<'_> {
     ) -> Result<Reg, Fault> {
         let fail = |message: String| Err(Fault::new(Rule::PointerArithmetic, &[d], message));
         if width == Width::W32 {
-            if self.env.options.allow_ptr_leaks() && pointer_is_dst {
-                return Ok(Reg::Scalar(Scalar::unknown().alu(AluOp::Mov, Width::W32, Scalar::unknown())));
-            }
             return fail(format!("32-bit arithmetic on {} (R{d} 32-bit pointer arithmetic prohibited)", p.kind));
         }
         if !matches!(op, AluOp::Add | AluOp::Sub) {

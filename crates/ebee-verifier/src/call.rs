@@ -81,7 +81,15 @@ impl Verifier<'_> {
             _ => {}
         }
         if let Some(released) = meta.release {
-            release(st, released);
+            release(st, released, self.env.options.allow_ptr_leaks());
+        }
+        if ebee_spec::helper::changes_packet_data(id) {
+            // The packet may have moved: every packet pointer is now just a number.
+            st.for_each_reg(|r| {
+                if matches!(r, Reg::Ptr(p) if p.is_packet() || p.kind == PtrKind::PacketEnd) {
+                    *r = Reg::unknown();
+                }
+            });
         }
         let callback = meta.callback.map(|target| (target, st.frame().regs));
         for r in 1..=5 {
@@ -177,6 +185,9 @@ impl Verifier<'_> {
                 }
                 _ => return Err(expected("ctx")),
             },
+            Arg::Callback if !self.env.func_info => {
+                return Err(Fault::new(Rule::ControlFlow, &[r], format!("bpf_{} takes a callback, which needs the program's BTF function info (missing btf func_info)", proto.name())));
+            }
             Arg::Callback => match p {
                 Some(Pointer { kind: PtrKind::Func(target), .. }) => meta.callback = Some(target),
                 _ => return Err(expected("func")),
@@ -278,7 +289,7 @@ impl Verifier<'_> {
         let hi = p.off + p.var.smax.max(p.var.umax.min(i64::MAX as u64) as i64) + size_i;
         let outside = |len: i64, what: &str| {
             Err(Fault::new(
-                Rule::HelperArgument,
+                if what == "map value" { Rule::MapValue } else { Rule::InvalidMemoryAccess },
                 &[r],
                 format!("bpf_{} may access {size} bytes at offset {lo}..{hi} of a {what} of {len} bytes (invalid access to {what}, off={} size={size})", proto.name(), p.off),
             ))
@@ -536,12 +547,8 @@ impl Verifier<'_> {
             Reg::Ptr(p) if p.kind == PtrKind::Ctx && p.off == 0 && p.fixed() => {}
             other => return Err(Fault::new(Rule::LegacyPacketLoad, &[6], format!("legacy packet loads read the skb in r6, which is {other} (at the time of BPF_LD_ABS|IND R6 != pointer to skb)"))),
         }
-        if indirect {
-            match st.reg(insn.src) {
-                Reg::Uninit => return Err(uninit(insn.src)),
-                Reg::Ptr(_) => return Err(Fault::new(Rule::PointerArithmetic, &[insn.src], "a pointer is used as a legacy packet offset")),
-                Reg::Scalar(_) => {}
-            }
+        if indirect && st.reg(insn.src) == Reg::Uninit {
+            return Err(uninit(insn.src));
         }
         for r in 1..=5 {
             st.set(r, Reg::Uninit);
@@ -551,12 +558,14 @@ impl Verifier<'_> {
     }
 }
 
-/// Drops reference `id` and every pointer that is it.
-fn release(st: &mut State, id: u32) {
+/// Drops reference `id`; every pointer that was it becomes a number (`as_number`, root) or
+/// unreadable, as the kernel's `mark_reg_invalid`.
+fn release(st: &mut State, id: u32, as_number: bool) {
     st.refs.retain(|r| r.id != id);
+    let gone = if as_number { Reg::unknown() } else { Reg::Uninit };
     st.for_each_reg(|r| {
         if matches!(r, Reg::Ptr(p) if p.ref_obj == id) {
-            *r = Reg::Uninit;
+            *r = gone;
         }
     });
 }

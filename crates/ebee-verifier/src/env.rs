@@ -128,6 +128,10 @@ impl<'a> Environment<'a> {
             return Some((p, true));
         }
         let proto = ebee_spec::helper::prototype(id)?;
+        let perfmon_only = ebee_spec::program_type::PERFMON_HELPERS.contains(&id);
+        if perfmon_only && self.options.privilege != Privilege::Root {
+            return Some((proto, false));
+        }
         let allowed = match self.spec {
             Some(spec) => spec.allows_helper(id),
             None => {

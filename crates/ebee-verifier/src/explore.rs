@@ -30,17 +30,32 @@ pub(crate) enum Step {
 
 /// A saved state.
 struct Checkpoint {
-    pc: usize,
     state: State,
     parent: Option<usize>,
     /// Paths under it still being explored; 0: everything from it is proven safe.
     branches: u32,
+    /// Paths it covered, and paths it was compared with but did not cover.
+    hits: u32,
+    misses: u32,
 }
 
 /// A branch decision of a path, linked to the decisions before it.
 struct PathNode {
     branch: Branch,
     parent: Option<Rc<PathNode>>,
+}
+
+impl Drop for PathNode {
+    /// Frees a long chain of decisions one by one, not by recursion.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(node) = next {
+            next = match Rc::try_unwrap(node) {
+                Ok(mut node) => node.parent.take(),
+                Err(_) => None,
+            };
+        }
+    }
 }
 
 /// A path waiting to be explored.
@@ -53,6 +68,10 @@ struct Pending {
 
 /// The most paths waiting at once (the kernel's `BPF_COMPLEXITY_LIMIT_JMP_SEQ`).
 const MAX_PENDING: usize = 8192;
+/// The most unfinished states at one instruction compared for loop detection.
+const MAX_LOOP_CHECKS: usize = 16;
+/// The most saved states at one instruction a path is compared with (the newest).
+const MAX_COMPARED: usize = 256;
 /// The most stack all frames of a call chain may use.
 const MAX_COMBINED_STACK: i64 = 512;
 
@@ -66,6 +85,8 @@ pub(crate) struct Verifier<'a> {
     inner: Vec<Option<u16>>,
     checkpoints: Vec<Checkpoint>,
     at_pc: HashMap<usize, Vec<usize>>,
+    /// States saved and not forgotten.
+    saved_now: usize,
     depths: RefCell<BTreeMap<usize, i64>>,
     calls: RefCell<BTreeSet<(usize, usize)>>,
     tail_callers: RefCell<BTreeSet<usize>>,
@@ -95,6 +116,7 @@ impl<'a> Verifier<'a> {
             inner,
             checkpoints: Vec::new(),
             at_pc: HashMap::new(),
+            saved_now: 0,
             depths: RefCell::default(),
             calls: RefCell::default(),
             tail_callers: RefCell::default(),
@@ -188,43 +210,59 @@ impl<'a> Verifier<'a> {
         Ok(self.stats)
     }
 
-    fn live(&self, st: &State, pc: usize, frame: usize, r: u8) -> bool {
-        if r == 10 {
-            return true;
-        }
-        match st.frames.get(frame + 1) {
-            None => self.cfg.live(pc, r),
-            Some(callee) => (6..=9).contains(&r) && self.cfg.live(callee.return_pc.unwrap_or(0), r),
-        }
-    }
-
+    /// At a place paths meet: stop when a saved state covers this one, refuse a loop that
+    /// came back to a state it had, else save this state. Because paths wait last in,
+    /// first out, the saved states whose exploration is unfinished are exactly the
+    /// ancestors of the current path.
     fn visit(&mut self, pc: usize, st: &State, current: Option<usize>) -> Visit {
-        let live = |frame, r| self.live(st, pc, frame, r);
-        if let Some(saved) = self.at_pc.get(&pc) {
-            for &c in saved {
-                let cp = &self.checkpoints[c];
-                if cp.branches == 0 && st.covered_by(&cp.state, live) {
-                    return Visit::Prune;
+        let cfg = &self.cfg;
+        let live = |frame, r| live(cfg, st, pc, frame, r);
+        let frame = st.frame();
+        // A callback runs as often as its helper says: a state it had before at its start is
+        // an invariant, not a loop that may not end.
+        let callback_entry = frame.callback.is_some() && frame.function == pc;
+        let mut verdict = None;
+        let mut ancestors_checked = 0;
+        if let Some(saved) = self.at_pc.get_mut(&pc) {
+            let checkpoints = &mut self.checkpoints;
+            for &c in saved.iter().rev().take(MAX_COMPARED) {
+                let cp = &mut checkpoints[c];
+                if cp.branches > 0 {
+                    // Looking only at the nearest unfinished states keeps visits cheap; a
+                    // loop missed here ends at the instruction limit instead.
+                    ancestors_checked += 1;
+                    if ancestors_checked <= MAX_LOOP_CHECKS && st.covered_by(&cp.state, live) {
+                        verdict = Some(if callback_entry { Visit::Prune } else { Visit::Loop });
+                        break;
+                    }
+                } else if st.covered_by(&cp.state, live) {
+                    cp.hits += 1;
+                    verdict = Some(Visit::Prune);
+                    break;
+                } else {
+                    cp.misses += 1;
                 }
             }
-        }
-        let mut ancestor = current;
-        while let Some(i) = ancestor {
-            let cp = &self.checkpoints[i];
-            if cp.pc == pc && st.covered_by(&cp.state, live) {
-                let frame = st.frame();
-                // A callback runs as often as its helper says: a state it had before at its
-                // start is an invariant, not a loop that may not end.
-                let callback_entry = frame.callback.is_some() && frame.function == pc;
-                return if callback_entry { Visit::Prune } else { Visit::Loop };
+            // As the kernel does, forget finished states that rarely help (now and then, so
+            // that this stays cheap on average).
+            if saved.len().is_power_of_two() {
+                let before = saved.len();
+                saved.retain(|&c| {
+                    let cp = &checkpoints[c];
+                    cp.branches > 0 || cp.misses <= cp.hits * 3 + 3
+                });
+                self.saved_now -= before - saved.len();
             }
-            ancestor = cp.parent;
+        }
+        if let Some(verdict) = verdict {
+            return verdict;
         }
         let index = self.checkpoints.len();
-        self.checkpoints.push(Checkpoint { pc, state: st.clone(), parent: current, branches: 1 });
+        self.checkpoints.push(Checkpoint { state: st.clone(), parent: current, branches: 1, hits: 0, misses: 0 });
         self.at_pc.entry(pc).or_default().push(index);
         self.stats.states += 1;
-        self.stats.peak_states = self.stats.states;
+        self.saved_now += 1;
+        self.stats.peak_states = self.stats.peak_states.max(self.saved_now as u64);
         Visit::Saved(index)
     }
 
@@ -399,6 +437,19 @@ impl<'a> Verifier<'a> {
             suggestion: fault.suggestion,
             stats,
         }
+    }
+}
+
+/// Whether register `r` of frame `frame` of `st` (at `pc`) may still be read: in the
+/// current frame as liveness says; in a caller's, the callee-saved registers its return
+/// point reads.
+fn live(cfg: &Cfg, st: &State, pc: usize, frame: usize, r: u8) -> bool {
+    if r == 10 {
+        return true;
+    }
+    match st.frames.get(frame + 1) {
+        None => cfg.live(pc, r),
+        Some(callee) => (6..=9).contains(&r) && cfg.live(callee.return_pc.unwrap_or(0), r),
     }
 }
 

@@ -40,7 +40,12 @@ impl Verifier<'_> {
         let src_reg = (operand == Operand::Reg).then_some(s);
         match (dst, src) {
             (Reg::Scalar(a), Reg::Scalar(b)) => Ok(scalar_ways(st, d, src_reg, a, b, cond, width)),
-            (Reg::Ptr(p), other) | (other, Reg::Ptr(p)) if other.is_zero() && width == Width::W64 && matches!(cond, Cond::Eq | Cond::Ne) => {
+            (Reg::Ptr(p), other) | (other, Reg::Ptr(p))
+                if other.is_zero()
+                    && width == Width::W64
+                    && matches!(cond, Cond::Eq | Cond::Ne)
+                    && (p.maybe_null || self.env.options.allow_ptr_leaks()) =>
+            {
                 Ok(null_check(st, p, cond))
             }
             (Reg::Ptr(a), Reg::Ptr(b)) if width == Width::W64 && packet_pair(&a, &b) => {

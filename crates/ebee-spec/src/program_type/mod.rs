@@ -68,6 +68,12 @@ pub const BASE_HELPERS: &[u32] = &[
     118, 125, 130, 131, 132, 133, 134, 160, 164, 165, 177, 181, 182, 195,
 ];
 
+/// The helpers of [`BASE_HELPERS`] a loader may call only with `CAP_PERFMON` (the kernel's
+/// `bpf_base_func_proto` returns them only to `perfmon_capable` loaders): trace_printk,
+/// get_current_task, the probe_read_* family, snprintf_btf, per_cpu_ptr, this_cpu_ptr,
+/// get_current_task_btf, task_pt_regs, trace_vprintk. In id order.
+pub const PERFMON_HELPERS: &[u32] = &[6, 35, 112, 113, 114, 115, 149, 153, 154, 158, 175, 177];
+
 /// Helpers a program without a spec (a tracing-style program, run with a context of host
 /// bytes) may call beyond [`BASE_HELPERS`]: `probe_read` (4) and `probe_read_str` (45).
 pub const GENERIC_HELPERS: &[u32] = &[4, 45];
