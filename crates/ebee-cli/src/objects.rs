@@ -39,10 +39,10 @@ pub struct EngineArg {
     /// have the same semantics and checks.
     #[arg(long = "engine", value_name = "ENGINE")]
     pub backend: Option<ebee::Backend>,
-    /// Load programs the verifier refuses (or cannot check) anyway; they run in the checked
-    /// mode, where every memory access is checked as it happens.
+    /// Refuse programs the verifier cannot prove safe (as Linux does at load). Runs are in
+    /// the checked mode either way.
     #[arg(long)]
-    pub unverified: bool,
+    pub verify: bool,
 }
 
 impl EngineArg {
@@ -55,7 +55,7 @@ impl EngineArg {
 /// Loads the object at `path` with the default engine, without verifying it (for inspecting
 /// maps: nothing runs).
 pub fn load(path: &Path, types: &TypeArg) -> Result<Object> {
-    load_with(&Engine::new(), path, types, true)
+    load_with(&Engine::new(), path, types, false)
 }
 
 /// Parses the object at `path`, with the type override applied; warnings are printed.
@@ -75,10 +75,10 @@ pub fn open(engine: &Engine, path: &Path, types: &TypeArg) -> Result<ObjectBuild
 }
 
 /// Loads the object at `path` with `engine` (its budget, CPUs, trace sink); every program
-/// must verify unless `unverified`.
-pub fn load_with(engine: &Engine, path: &Path, types: &TypeArg, unverified: bool) -> Result<Object> {
+/// must verify when `verify`.
+pub fn load_with(engine: &Engine, path: &Path, types: &TypeArg, verify: bool) -> Result<Object> {
     let builder = open(engine, path, types)?;
-    let builder = if unverified { builder.unverified() } else { builder };
+    let builder = if verify { builder.verified() } else { builder };
     builder.load().with_context(|| path.display().to_string())
 }
 

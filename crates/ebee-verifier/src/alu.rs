@@ -35,12 +35,17 @@ impl Verifier<'_> {
         if let AluOp::Mov | AluOp::Movsx { .. } = op {
             let value = match src {
                 Reg::Ptr(_) if op == AluOp::Mov && width == Width::W64 => src,
-                Reg::Ptr(_) if leaks => Reg::Scalar(Scalar::unknown().alu(op, width, Scalar::unknown())),
+                Reg::Ptr(_) if leaks => {
+                    Reg::Scalar(Scalar::unknown().alu(op, width, Scalar::unknown()))
+                }
                 Reg::Ptr(p) => {
                     return Err(Fault::new(
                         Rule::PointerLeak,
                         &[s],
-                        format!("r{s} ({}) is copied in part into a number (R{s} partial copy of pointer)", p.kind),
+                        format!(
+                        "r{s} ({}) is copied in part into a number (R{s} partial copy of pointer)",
+                        p.kind
+                    ),
                     ))
                 }
                 Reg::Scalar(v) => Reg::Scalar(Scalar::unknown().alu(op, width, v)),
@@ -55,7 +60,11 @@ impl Verifier<'_> {
         }
         let divides = matches!(op, AluOp::Div | AluOp::Sdiv | AluOp::Mod | AluOp::Smod);
         if divides && operand == Operand::Imm && insn.imm == 0 {
-            return Err(Fault::new(Rule::DivisionByZero, &[], "division by the constant 0 (div by zero)"));
+            return Err(Fault::new(
+                Rule::DivisionByZero,
+                &[],
+                "division by the constant 0 (div by zero)",
+            ));
         }
         let result = match (dst, src) {
             (Reg::Ptr(p), _) if op == AluOp::Neg => {
@@ -65,9 +74,9 @@ impl Verifier<'_> {
                 Reg::unknown()
             }
             (Reg::Scalar(a), Reg::Scalar(b)) => Reg::Scalar(a.alu(op, width, b)),
-            (Reg::Ptr(p), Reg::Scalar(b)) => self.pointer_arithmetic(p, d, op, width, b, true)?,
+            (Reg::Ptr(p), Reg::Scalar(b)) => self.pointer_arithmetic(p, d, op, width, b)?,
             (Reg::Scalar(a), Reg::Ptr(p)) if op == AluOp::Add => {
-                self.pointer_arithmetic(p, d, op, width, a, false)?
+                self.pointer_arithmetic(p, d, op, width, a)?
             }
             (Reg::Scalar(_), Reg::Ptr(_)) if op == AluOp::Sub => {
                 return Err(Fault::new(
@@ -76,8 +85,8 @@ impl Verifier<'_> {
                     format!("a pointer is subtracted from a number (R{d} tried to subtract pointer from scalar)"),
                 ))
             }
-            (Reg::Ptr(_), Reg::Ptr(_)) if op == AluOp::Sub && width == Width::W64 && leaks => {
-                Reg::unknown()
+            (Reg::Ptr(_), Reg::Ptr(_)) if op == AluOp::Sub && leaks => {
+                Reg::Scalar(Scalar::unknown().alu(AluOp::Mov, width, Scalar::unknown()))
             }
             (Reg::Ptr(_), Reg::Ptr(_)) => {
                 return Err(Fault::new(
@@ -107,7 +116,7 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// `p op value` (or `value + p` when `!pointer_is_dst`).
+    /// `p op value` (or `value + p`).
     fn pointer_arithmetic(
         &self,
         p: Pointer,
@@ -115,11 +124,13 @@ impl Verifier<'_> {
         op: AluOp,
         width: Width,
         value: Scalar,
-        pointer_is_dst: bool,
     ) -> Result<Reg, Fault> {
         let fail = |message: String| Err(Fault::new(Rule::PointerArithmetic, &[d], message));
         if width == Width::W32 {
-            return fail(format!("32-bit arithmetic on {} (R{d} 32-bit pointer arithmetic prohibited)", p.kind));
+            return fail(format!(
+                "32-bit arithmetic on {} (R{d} 32-bit pointer arithmetic prohibited)",
+                p.kind
+            ));
         }
         if !matches!(op, AluOp::Add | AluOp::Sub) {
             return fail(format!(
@@ -150,9 +161,16 @@ impl Verifier<'_> {
             Some(c) => {
                 let c = c as i64;
                 if !(-MAX_VAR_OFF..MAX_VAR_OFF).contains(&c) {
-                    return fail(format!("{} moved by {c} (math between pointer and {c} is not allowed)", p.kind));
+                    return fail(format!(
+                        "{} moved by {c} (math between pointer and {c} is not allowed)",
+                        p.kind
+                    ));
                 }
-                out.off = if op == AluOp::Sub { p.off - c } else { p.off + c };
+                out.off = if op == AluOp::Sub {
+                    p.off - c
+                } else {
+                    p.off + c
+                };
             }
             None => {
                 if value.smin <= -MAX_VAR_OFF {
@@ -179,23 +197,40 @@ impl Verifier<'_> {
                 }
             }
         }
-        if out.off.abs() >= MAX_VAR_OFF || out.var.smin <= -MAX_VAR_OFF || out.var.smax >= MAX_VAR_OFF {
-            return fail(format!("{} moved out of any object (value out of range)", p.kind));
+        if out.off.abs() >= MAX_VAR_OFF
+            || out.var.smin <= -MAX_VAR_OFF
+            || out.var.smax >= MAX_VAR_OFF
+        {
+            return fail(format!(
+                "{} moved out of any object (value out of range)",
+                p.kind
+            ));
         }
         Ok(Reg::Ptr(out))
     }
 
-    pub(crate) fn endian(&self, st: &mut State, insn: &Instruction, order: ByteOrder, bits: u8) -> Result<(), Fault> {
+    pub(crate) fn endian(
+        &self,
+        st: &mut State,
+        insn: &Instruction,
+        order: ByteOrder,
+        bits: u8,
+    ) -> Result<(), Fault> {
         let d = insn.dst;
         let value = match st.reg(d) {
             Reg::Uninit => return Err(uninit(d)),
             Reg::Scalar(v) => v.endian(order, bits),
-            Reg::Ptr(_) if self.env.options.allow_ptr_leaks() => Scalar::unknown().endian(order, bits),
+            Reg::Ptr(_) if self.env.options.allow_ptr_leaks() => {
+                Scalar::unknown().endian(order, bits)
+            }
             Reg::Ptr(p) => {
                 return Err(Fault::new(
                     Rule::PointerLeak,
                     &[d],
-                    format!("byte swap of {} (R{d} pointer arithmetic prohibited)", p.kind),
+                    format!(
+                        "byte swap of {} (R{d} pointer arithmetic prohibited)",
+                        p.kind
+                    ),
                 ))
             }
         };

@@ -33,7 +33,11 @@ impl Verifier<'_> {
     pub(crate) fn helper_call(&self, st: &mut State, pc: usize, id: u32) -> Result<Step, Fault> {
         let name = ebee_abi::helper_names::helper_name(id).unwrap_or("unknown");
         let Some((proto, allowed)) = self.env.helper(id) else {
-            return Err(Fault::new(Rule::HelperNotAllowed, &[], format!("there is no helper {id} (invalid func unknown#{id})")));
+            return Err(Fault::new(
+                Rule::HelperNotAllowed,
+                &[],
+                format!("there is no helper {id} (invalid func unknown#{id})"),
+            ));
         };
         if !allowed {
             let ty = self.env.spec.map_or("this", |s| s.name);
@@ -103,22 +107,39 @@ impl Verifier<'_> {
         }
     }
 
-    fn check_arg(&self, st: &State, proto: &Prototype, r: u8, arg: &Arg, meta: &mut CallMeta) -> Result<(), Fault> {
+    fn check_arg(
+        &self,
+        st: &State,
+        proto: &Prototype,
+        r: u8,
+        arg: &Arg,
+        meta: &mut CallMeta,
+    ) -> Result<(), Fault> {
         let reg = st.reg(r);
         if reg == Reg::Uninit {
             return Err(uninit(r));
         }
         let expected = |what: &str| {
             let ty = match reg {
-                Reg::Ptr(p) => kernel_name(p.kind).to_string() + if p.maybe_null { "_or_null" } else { "" },
+                Reg::Ptr(p) => {
+                    kernel_name(p.kind).to_string() + if p.maybe_null { "_or_null" } else { "" }
+                }
                 _ => "scalar".to_string(),
             };
             Fault::new(Rule::HelperArgument, &[r], format!("argument {r} of bpf_{} must be {what}, not {reg} (R{r} type={ty} expected={what})", proto.name()))
         };
         let p = reg.pointer().copied();
         let nonnull = |p: Option<Pointer>| match p {
-            Some(p) if p.maybe_null => Err(Fault::new(Rule::NullCheck, &[r], format!("r{r} may be NULL when passed to bpf_{} (R{r} type={}_or_null)", proto.name(), kernel_name(p.kind)))
-                .suggest(format!("check r{r} against NULL before the call"))),
+            Some(p) if p.maybe_null => Err(Fault::new(
+                Rule::NullCheck,
+                &[r],
+                format!(
+                    "r{r} may be NULL when passed to bpf_{} (R{r} type={}_or_null)",
+                    proto.name(),
+                    kernel_name(p.kind)
+                ),
+            )
+            .suggest(format!("check r{r} against NULL before the call"))),
             _ => Ok(()),
         };
         match *arg {
@@ -275,7 +296,14 @@ impl Verifier<'_> {
     }
 
     /// Argument `r` points to `size` bytes the helper reads (or writes, `write`).
-    fn helper_memory(&self, st: &State, r: u8, size: u64, write: bool, proto: &Prototype) -> Result<(), Fault> {
+    fn helper_memory(
+        &self,
+        st: &State,
+        r: u8,
+        size: u64,
+        write: bool,
+        proto: &Prototype,
+    ) -> Result<(), Fault> {
         let reg = st.reg(r);
         let Reg::Ptr(p) = reg else {
             return Err(Fault::new(Rule::HelperArgument, &[r], format!("argument {r} of bpf_{} must point to memory, not {reg} (R{r} type=scalar expected=fp, pkt, pkt_meta, map_key, map_value, mem)", proto.name())));
@@ -373,22 +401,52 @@ impl Verifier<'_> {
             Ret::MapValueOrNull => {
                 let m = meta.map.unwrap_or(0);
                 let kind = match (&self.maps[m as usize].map_type, self.inner_index(m)) {
-                    (MapType::ArrayOfMaps | MapType::HashOfMaps, Some(inner)) => PtrKind::Map(inner),
+                    (MapType::ArrayOfMaps | MapType::HashOfMaps, Some(inner)) => {
+                        PtrKind::Map(inner)
+                    }
                     _ => PtrKind::MapValue(m),
                 };
                 fresh(st, kind, false, 0)
             }
             Ret::RingbufRecordOrNull => {
                 let size = meta.alloc_size.unwrap_or(0) as u32;
-                fresh(st, PtrKind::Mem { size, read_only: false }, true, 0)
+                fresh(
+                    st,
+                    PtrKind::Mem {
+                        size,
+                        read_only: false,
+                    },
+                    true,
+                    0,
+                )
             }
             Ret::DynptrMemOrNull => {
                 let size = meta.alloc_size.unwrap_or(0) as u32;
-                fresh(st, PtrKind::Mem { size, read_only: false }, false, 0)
+                fresh(
+                    st,
+                    PtrKind::Mem {
+                        size,
+                        read_only: false,
+                    },
+                    false,
+                    0,
+                )
             }
-            Ret::SocketOrNull => fresh(st, PtrKind::Socket(SocketKind::Full), acquires, meta.socket_ref),
-            Ret::SockCommonOrNull => fresh(st, PtrKind::Socket(SocketKind::Common), acquires, meta.socket_ref),
-            Ret::TcpSockOrNull => fresh(st, PtrKind::Socket(SocketKind::Tcp), false, meta.socket_ref),
+            Ret::SocketOrNull => fresh(
+                st,
+                PtrKind::Socket(SocketKind::Full),
+                acquires,
+                meta.socket_ref,
+            ),
+            Ret::SockCommonOrNull => fresh(
+                st,
+                PtrKind::Socket(SocketKind::Common),
+                acquires,
+                meta.socket_ref,
+            ),
+            Ret::TcpSockOrNull => {
+                fresh(st, PtrKind::Socket(SocketKind::Tcp), false, meta.socket_ref)
+            }
             Ret::BtfId { nullable, .. } => {
                 let mut p = Pointer::new(PtrKind::BtfObject, 0);
                 if nullable {
@@ -405,7 +463,15 @@ impl Verifier<'_> {
 
     /// Runs callback `target` of helper `id` called at `pc` with caller registers `args`,
     /// or (when `may_skip`, the helper may run it no time) skips it.
-    pub(crate) fn enter_callback(&self, st: &mut State, pc: usize, id: u32, target: u32, args: &[Reg; NUM_REGS], may_skip: bool) -> Result<Step, Fault> {
+    pub(crate) fn enter_callback(
+        &self,
+        st: &mut State,
+        pc: usize,
+        id: u32,
+        target: u32,
+        args: &[Reg; NUM_REGS],
+        may_skip: bool,
+    ) -> Result<Step, Fault> {
         if st.frames.len() >= MAX_CALL_FRAMES {
             return Err(call_depth_fault(st.frames.len() + 1));
         }
@@ -418,7 +484,11 @@ impl Verifier<'_> {
             }
             164 => {
                 let Some(PtrKind::Map(m)) = map(&args[1]) else {
-                    return Err(Fault::new(Rule::HelperArgument, &[1], "for_each_map_elem needs a map"));
+                    return Err(Fault::new(
+                        Rule::HelperArgument,
+                        &[1],
+                        "for_each_map_elem needs a map",
+                    ));
                 };
                 regs[1] = args[1];
                 regs[2] = Reg::Ptr(Pointer::new(PtrKind::MapKey(m), 0));
@@ -431,7 +501,11 @@ impl Verifier<'_> {
                 regs[3] = args[4];
             }
             _ => {
-                return Err(Fault::new(Rule::Unsupported, &[], format!("ebee does not check the callbacks of helper {id} yet")));
+                return Err(Fault::new(
+                    Rule::Unsupported,
+                    &[],
+                    format!("ebee does not check the callbacks of helper {id} yet"),
+                ));
             }
         }
         let frame = st.frames.len() as u8;
@@ -442,11 +516,20 @@ impl Verifier<'_> {
             stack: Default::default(),
             return_pc: Some(pc + 1),
             function: target as usize,
-            callback: Some(Callback { call_pc: pc, max_return: 1, args: *args, helper: id }),
+            callback: Some(Callback {
+                call_pc: pc,
+                max_return: 1,
+                args: *args,
+                helper: id,
+            }),
         });
         self.note_call(st.frames[frame as usize - 1].function, target as usize);
         Ok(match skipped {
-            Some(caller) => Step::Fork { pc: target as usize, other: (pc + 1, caller), branch: None },
+            Some(caller) => Step::Fork {
+                pc: target as usize,
+                other: (pc + 1, caller),
+                branch: None,
+            },
             None => Step::Goto(target as usize),
         })
     }
@@ -461,7 +544,13 @@ impl Verifier<'_> {
         regs[1..=5].copy_from_slice(&st.frame().regs[1..=5]);
         regs[10] = Reg::Ptr(Pointer::new(PtrKind::Stack { frame }, 0));
         self.note_call(st.frame().function, target);
-        st.frames.push(Frame { regs, stack: Default::default(), return_pc: Some(insn.pc + 1), function: target, callback: None });
+        st.frames.push(Frame {
+            regs,
+            stack: Default::default(),
+            return_pc: Some(insn.pc + 1),
+            function: target,
+            callback: None,
+        });
         Ok(Step::Goto(target))
     }
 
@@ -474,7 +563,11 @@ impl Verifier<'_> {
             return self.program_exit(st, r0);
         }
         let depth = st.frames.len() as u8 - 1;
-        if let Reg::Ptr(Pointer { kind: PtrKind::Stack { frame }, .. }) = r0 {
+        if let Reg::Ptr(Pointer {
+            kind: PtrKind::Stack { frame },
+            ..
+        }) = r0
+        {
             if frame == depth {
                 return Err(Fault::new(Rule::Stack, &[0], "a function returns a pointer to its own stack (cannot return stack pointer to the caller frame)"));
             }
@@ -503,8 +596,19 @@ impl Verifier<'_> {
                     st.set(r, Reg::Uninit);
                 }
                 st.set(0, Reg::unknown());
-                let _ = self.enter_callback(&mut again, cb.call_pc, cb.helper, callee.function as u32, &cb.args, false)?;
-                Ok(Step::Fork { pc: return_pc, other: (callee.function, again), branch: None })
+                let _ = self.enter_callback(
+                    &mut again,
+                    cb.call_pc,
+                    cb.helper,
+                    callee.function as u32,
+                    &cb.args,
+                    false,
+                )?;
+                Ok(Step::Fork {
+                    pc: return_pc,
+                    other: (callee.function, again),
+                    branch: None,
+                })
             }
         }
     }
@@ -532,7 +636,13 @@ impl Verifier<'_> {
         }
     }
 
-    pub(crate) fn legacy_packet_load(&self, st: &mut State, insn: &Instruction, size: u8, indirect: bool) -> Result<(), Fault> {
+    pub(crate) fn legacy_packet_load(
+        &self,
+        st: &mut State,
+        insn: &Instruction,
+        size: u8,
+        indirect: bool,
+    ) -> Result<(), Fault> {
         if !self.env.spec.is_some_and(|s| s.legacy_packet_access) {
             return Err(Fault::new(Rule::LegacyPacketLoad, &[], "this program type has no skb for legacy packet loads (BPF_LD_[ABS|IND] instructions not allowed for this program type)"));
         }
@@ -562,7 +672,11 @@ impl Verifier<'_> {
 /// unreadable, as the kernel's `mark_reg_invalid`.
 fn release(st: &mut State, id: u32, as_number: bool) {
     st.refs.retain(|r| r.id != id);
-    let gone = if as_number { Reg::unknown() } else { Reg::Uninit };
+    let gone = if as_number {
+        Reg::unknown()
+    } else {
+        Reg::Uninit
+    };
     st.for_each_reg(|r| {
         if matches!(r, Reg::Ptr(p) if p.ref_obj == id) {
             *r = gone;
@@ -571,5 +685,9 @@ fn release(st: &mut State, id: u32, as_number: bool) {
 }
 
 fn call_depth_fault(frames: usize) -> Fault {
-    Fault::new(Rule::CallStack, &[], format!("calls nest deeper than 8 frames (the call stack of {frames} frames is too deep)"))
+    Fault::new(
+        Rule::CallStack,
+        &[],
+        format!("calls nest deeper than 8 frames (the call stack of {frames} frames is too deep)"),
+    )
 }

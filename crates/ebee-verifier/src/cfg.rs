@@ -58,7 +58,11 @@ impl Cfg {
 
     /// The instruction at slot `pc`.
     pub fn at<'p>(&self, program: &'p [Instruction], pc: usize) -> Option<&'p Instruction> {
-        self.index.get(pc).copied().flatten().map(|i| &program[i as usize])
+        self.index
+            .get(pc)
+            .copied()
+            .flatten()
+            .map(|i| &program[i as usize])
     }
 
     /// The function containing slot `pc`: its first slot.
@@ -129,7 +133,9 @@ impl Cfg {
             if std::mem::replace(&mut seen[pc], true) {
                 continue;
             }
-            let insn = self.at(program, pc).expect("validated jumps land on instructions");
+            let insn = self
+                .at(program, pc)
+                .expect("validated jumps land on instructions");
             let callee = match insn.op {
                 Op::CallLocal => insn.branch_target(),
                 _ => insn.function_reference(),
@@ -171,23 +177,37 @@ fn uses_and_defs(insn: &Instruction) -> (u16, u16) {
     let d = 1u16 << insn.dst;
     let s = 1u16 << insn.src;
     match insn.def().sem {
-        Semantics::Alu { op: ebee_isa::AluOp::Mov | ebee_isa::AluOp::Movsx { .. }, operand, .. } => {
-            (if operand == Operand::Reg { s } else { 0 }, d)
-        }
-        Semantics::Alu { operand: Operand::Reg, .. } => (d | s, d),
+        Semantics::Alu {
+            op: ebee_isa::AluOp::Mov | ebee_isa::AluOp::Movsx { .. },
+            operand,
+            ..
+        } => (if operand == Operand::Reg { s } else { 0 }, d),
+        Semantics::Alu {
+            operand: Operand::Reg,
+            ..
+        } => (d | s, d),
         Semantics::Alu { .. } | Semantics::Endian { .. } => (d, d),
         Semantics::LoadImm64 { .. } => (0, d),
         Semantics::Load { .. } => (s, d),
-        Semantics::Store { operand: Operand::Reg, .. } => (d | s, 0),
+        Semantics::Store {
+            operand: Operand::Reg,
+            ..
+        } => (d | s, 0),
         Semantics::Store { .. } => (d, 0),
-        Semantics::Atomic { op: ebee_isa::AtomicOp::Cmpxchg, .. } => (d | s | 1, 1),
+        Semantics::Atomic {
+            op: ebee_isa::AtomicOp::Cmpxchg,
+            ..
+        } => (d | s | 1, 1),
         Semantics::Atomic { fetch: true, .. } => (d | s, s),
         Semantics::Atomic { .. } => (d | s, 0),
         Semantics::LegacyPacketLoad { indirect, .. } => {
             (1 << 6 | if indirect { s } else { 0 }, CLOBBERED)
         }
         Semantics::Jump { cond: None, .. } => (0, 0),
-        Semantics::Jump { operand: Operand::Reg, .. } => (d | s, 0),
+        Semantics::Jump {
+            operand: Operand::Reg,
+            ..
+        } => (d | s, 0),
         Semantics::Jump { .. } => (d, 0),
         Semantics::Call(CallKind::HelperInReg) => (ARGS | d, CLOBBERED),
         Semantics::Call(_) => (ARGS, CLOBBERED),

@@ -29,7 +29,13 @@ pub struct MapInfo {
 
 impl MapInfo {
     /// A map without flags, spin lock or inner map.
-    pub fn new(name: &str, map_type: MapType, key_size: u32, value_size: u32, max_entries: u32) -> MapInfo {
+    pub fn new(
+        name: &str,
+        map_type: MapType,
+        key_size: u32,
+        value_size: u32,
+        max_entries: u32,
+    ) -> MapInfo {
         MapInfo {
             name: name.to_string(),
             map_type,

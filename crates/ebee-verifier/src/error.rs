@@ -139,7 +139,11 @@ pub struct Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "instruction {} ({}): {}", self.pc, self.instruction, self.message)
+        write!(
+            f,
+            "instruction {} ({}): {}",
+            self.pc, self.instruction, self.message
+        )
     }
 }
 
@@ -149,7 +153,11 @@ impl Rejection {
     /// The whole diagnostic, several lines: the error, the registers, the path, the
     /// suggestion.
     pub fn report(&self) -> String {
-        let mut out = format!("{self}\n  rule: {:?} (kernel: \"{}\")\n", self.rule, self.rule.kernel_words());
+        let mut out = format!(
+            "{self}\n  rule: {:?} (kernel: \"{}\")\n",
+            self.rule,
+            self.rule.kernel_words()
+        );
         for (reg, state) in &self.registers {
             out.push_str(&format!("  r{reg} = {state}\n"));
         }

@@ -11,7 +11,9 @@ use crate::scalar::Scalar;
 use crate::state::State;
 use crate::value::{Pointer, PtrKind, Reg};
 use ebee_abi::MapType;
-use ebee_isa::{AluOp, AtomicOp, CallKind, Instruction, LlvmDisassembler, Op, Operand, Semantics, Width};
+use ebee_isa::{
+    AluOp, AtomicOp, CallKind, Instruction, LlvmDisassembler, Op, Operand, Semantics, Width,
+};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
@@ -25,7 +27,11 @@ pub(crate) enum Step {
     End,
     /// Go on at `pc`; another path starts at `other`. `branch`: the conditional jump whose
     /// fall-through this path is and whose taken way the other is.
-    Fork { pc: usize, other: (usize, State), branch: Option<usize> },
+    Fork {
+        pc: usize,
+        other: (usize, State),
+        branch: Option<usize>,
+    },
 }
 
 /// A saved state.
@@ -94,7 +100,10 @@ pub(crate) struct Verifier<'a> {
 }
 
 impl<'a> Verifier<'a> {
-    pub(crate) fn new(program: &'a [Instruction], env: &'a Environment<'a>) -> Result<Verifier<'a>, Rejection> {
+    pub(crate) fn new(
+        program: &'a [Instruction],
+        env: &'a Environment<'a>,
+    ) -> Result<Verifier<'a>, Rejection> {
         let cfg = Cfg::new(program).map_err(|(pc, message)| {
             let insn = program.iter().find(|i| i.pc == pc).or(program.last());
             structural(insn, pc, Rule::ControlFlow, message)
@@ -147,18 +156,33 @@ impl<'a> Verifier<'a> {
     pub(crate) fn run(&mut self) -> Result<Stats, Rejection> {
         let started = Instant::now();
         let entry = State::entry(Reg::Ptr(Pointer::new(PtrKind::Ctx, 0)));
-        let mut pending = vec![Pending { pc: 0, state: entry, checkpoint: None, path: None }];
-        while let Some(Pending { mut pc, mut state, checkpoint, mut path }) = pending.pop() {
+        let mut pending = vec![Pending {
+            pc: 0,
+            state: entry,
+            checkpoint: None,
+            path: None,
+        }];
+        while let Some(Pending {
+            mut pc,
+            mut state,
+            checkpoint,
+            mut path,
+        }) = pending.pop()
+        {
             let mut checkpoint = checkpoint;
             loop {
                 self.stats.processed += 1;
-                let insn = self.cfg.at(self.program, pc).expect("paths stay on instructions");
+                let insn = self
+                    .cfg
+                    .at(self.program, pc)
+                    .expect("paths stay on instructions");
                 if self.stats.processed > self.env.options.max_processed {
                     let message = format!(
                         "more than {} instructions processed: the verifier cannot prove the program ends or it has too many paths (BPF program is too large. Processed {} insn)",
                         self.env.options.max_processed, self.stats.processed
                     );
-                    let fault = Fault::new(Rule::Complexity, &[], message).suggest("bound loops by constants, or use bpf_loop for long loops");
+                    let fault = Fault::new(Rule::Complexity, &[], message)
+                        .suggest("bound loops by constants, or use bpf_loop for long loops");
                     return Err(self.rejection(insn, fault, &state, &path, started));
                 }
                 if self.cfg.prune_point[pc] {
@@ -183,7 +207,11 @@ impl<'a> Verifier<'a> {
                         self.finish(checkpoint);
                         break;
                     }
-                    Ok(Step::Fork { pc: next, other: (other_pc, other), branch }) => {
+                    Ok(Step::Fork {
+                        pc: next,
+                        other: (other_pc, other),
+                        branch,
+                    }) => {
                         if pending.len() >= MAX_PENDING {
                             let fault = Fault::new(Rule::Complexity, &[], format!("more than {MAX_PENDING} paths wait to be explored (The sequence of {} jumps is too complex)", MAX_PENDING + 1));
                             return Err(self.rejection(insn, fault, &state, &path, started));
@@ -195,7 +223,12 @@ impl<'a> Verifier<'a> {
                         if let Some(c) = checkpoint {
                             self.checkpoints[c].branches += 1;
                         }
-                        pending.push(Pending { pc: other_pc, state: other, checkpoint, path: other_path });
+                        pending.push(Pending {
+                            pc: other_pc,
+                            state: other,
+                            checkpoint,
+                            path: other_path,
+                        });
                         path = this_path;
                         pc = next;
                     }
@@ -232,7 +265,11 @@ impl<'a> Verifier<'a> {
                     // loop missed here ends at the instruction limit instead.
                     ancestors_checked += 1;
                     if ancestors_checked <= MAX_LOOP_CHECKS && st.covered_by(&cp.state, live) {
-                        verdict = Some(if callback_entry { Visit::Prune } else { Visit::Loop });
+                        verdict = Some(if callback_entry {
+                            Visit::Prune
+                        } else {
+                            Visit::Loop
+                        });
                         break;
                     }
                 } else if st.covered_by(&cp.state, live) {
@@ -258,7 +295,13 @@ impl<'a> Verifier<'a> {
             return verdict;
         }
         let index = self.checkpoints.len();
-        self.checkpoints.push(Checkpoint { state: st.clone(), parent: current, branches: 1, hits: 0, misses: 0 });
+        self.checkpoints.push(Checkpoint {
+            state: st.clone(),
+            parent: current,
+            branches: 1,
+            hits: 0,
+            misses: 0,
+        });
         self.at_pc.entry(pc).or_default().push(index);
         self.stats.states += 1;
         self.saved_now += 1;
@@ -289,7 +332,13 @@ impl<'a> Verifier<'a> {
                 st.set(insn.dst, value);
             }
             Semantics::Load { size, sign_extend } => {
-                let value = self.access(st, insn.src, insn.off as i64, size, Access::Load { sign_extend })?;
+                let value = self.access(
+                    st,
+                    insn.src,
+                    insn.off as i64,
+                    size,
+                    Access::Load { sign_extend },
+                )?;
                 st.set(insn.dst, value);
             }
             Semantics::Store { size, operand } => {
@@ -300,19 +349,36 @@ impl<'a> Verifier<'a> {
                         r => r,
                     },
                 };
-                self.access(st, insn.dst, insn.off as i64, size, Access::Store(Some(truncate(value, size))))?;
+                self.access(
+                    st,
+                    insn.dst,
+                    insn.off as i64,
+                    size,
+                    Access::Store(Some(truncate(value, size))),
+                )?;
             }
             Semantics::Atomic { op, size, fetch } => self.atomic(st, insn, op, size, fetch)?,
             Semantics::Jump { cond: None, .. } => {
-                return Ok(Step::Goto(insn.branch_target().expect("a jump has a target") as usize))
+                return Ok(Step::Goto(
+                    insn.branch_target().expect("a jump has a target") as usize,
+                ))
             }
-            Semantics::Jump { cond: Some(cond), width, operand, .. } => {
+            Semantics::Jump {
+                cond: Some(cond),
+                width,
+                operand,
+                ..
+            } => {
                 let target = insn.branch_target().expect("a jump has a target") as usize;
                 let ways = self.cond_jump(st.clone(), insn, cond, width, operand)?;
                 return Ok(match (ways.taken, ways.fallthrough) {
                     (Some(taken), Some(fall)) => {
                         *st = fall;
-                        Step::Fork { pc: next, other: (target, taken), branch: Some(pc) }
+                        Step::Fork {
+                            pc: next,
+                            other: (target, taken),
+                            branch: Some(pc),
+                        }
                     }
                     (Some(taken), None) => {
                         *st = taken;
@@ -335,12 +401,25 @@ impl<'a> Verifier<'a> {
                 st.set(0, Reg::unknown());
             }
             Semantics::Call(CallKind::Kfunc) => {
-                return Err(Fault::new(Rule::HelperNotAllowed, &[], format!("call to kernel function {} (kfunc calls are not supported)", insn.imm)));
+                return Err(Fault::new(
+                    Rule::HelperNotAllowed,
+                    &[],
+                    format!(
+                        "call to kernel function {} (kfunc calls are not supported)",
+                        insn.imm
+                    ),
+                ));
             }
             Semantics::Call(CallKind::HelperInReg) => {
-                return Err(Fault::new(Rule::Unsupported, &[insn.dst], "ebee does not verify callx yet"));
+                return Err(Fault::new(
+                    Rule::Unsupported,
+                    &[insn.dst],
+                    "ebee does not verify callx yet",
+                ));
             }
-            Semantics::LegacyPacketLoad { size, indirect } => self.legacy_packet_load(st, insn, size, indirect)?,
+            Semantics::LegacyPacketLoad { size, indirect } => {
+                self.legacy_packet_load(st, insn, size, indirect)?
+            }
             Semantics::Exit => return self.exit(st),
         }
         Ok(Step::Goto(next))
@@ -369,16 +448,32 @@ impl<'a> Verifier<'a> {
                 }
                 Reg::Ptr(Pointer::new(PtrKind::MapValue(m), offset as i64))
             }
-            Op::LddwFunc => Reg::Ptr(Pointer::new(PtrKind::Func(insn.function_reference().expect("a function reference") as u32), 0)),
+            Op::LddwFunc => Reg::Ptr(Pointer::new(
+                PtrKind::Func(insn.function_reference().expect("a function reference") as u32),
+                0,
+            )),
             Op::LddwBtfId => Reg::Ptr(Pointer::new(PtrKind::BtfObject, 0)),
             _ => Reg::constant(insn.imm as u64),
         })
     }
 
-    fn atomic(&self, st: &mut State, insn: &Instruction, op: AtomicOp, size: u8, fetch: bool) -> Result<(), Fault> {
+    fn atomic(
+        &self,
+        st: &mut State,
+        insn: &Instruction,
+        op: AtomicOp,
+        size: u8,
+        fetch: bool,
+    ) -> Result<(), Fault> {
         let leak_check = |r: u8, st: &State| match st.reg(r) {
             Reg::Uninit => Err(uninit(r)),
-            Reg::Ptr(_) if !self.env.options.allow_ptr_leaks() => Err(Fault::new(Rule::PointerLeak, &[r], format!("a pointer in r{r} is stored by an atomic operation (R{r} leaks addr into mem)"))),
+            Reg::Ptr(_) if !self.env.options.allow_ptr_leaks() => Err(Fault::new(
+                Rule::PointerLeak,
+                &[r],
+                format!(
+                    "a pointer in r{r} is stored by an atomic operation (R{r} leaks addr into mem)"
+                ),
+            )),
             _ => Ok(()),
         };
         leak_check(insn.src, st)?;
@@ -398,7 +493,12 @@ impl<'a> Verifier<'a> {
         let calls = self.calls.borrow();
         let depth = |f: usize| (depths.get(&f).copied().unwrap_or(0) + 15) / 16 * 16;
         // Longest chain from each function (calls cannot recurse past 8 frames).
-        fn longest(f: usize, calls: &BTreeSet<(usize, usize)>, depth: &dyn Fn(usize) -> i64, level: usize) -> (i64, usize) {
+        fn longest(
+            f: usize,
+            calls: &BTreeSet<(usize, usize)>,
+            depth: &dyn Fn(usize) -> i64,
+            level: usize,
+        ) -> (i64, usize) {
             let mut best = (depth(f), 1);
             if level < 9 {
                 for &(_, callee) in calls.range((f, 0)..=(f, usize::MAX)) {
@@ -417,7 +517,14 @@ impl<'a> Verifier<'a> {
         Ok(())
     }
 
-    fn rejection(&self, insn: &Instruction, fault: Fault, st: &State, path: &Option<Rc<PathNode>>, started: Instant) -> Rejection {
+    fn rejection(
+        &self,
+        insn: &Instruction,
+        fault: Fault,
+        st: &State,
+        path: &Option<Rc<PathNode>>,
+        started: Instant,
+    ) -> Rejection {
         let mut branches = Vec::new();
         let mut node = path.clone();
         while let Some(n) = node {
@@ -432,7 +539,19 @@ impl<'a> Verifier<'a> {
             instruction: LlvmDisassembler::default().instruction(insn),
             rule: fault.rule,
             message: fault.message,
-            registers: fault.regs.iter().map(|&r| (r, st.frames.last().map_or(Reg::Uninit, |f| f.regs[r as usize]).to_string())).collect(),
+            registers: fault
+                .regs
+                .iter()
+                .map(|&r| {
+                    (
+                        r,
+                        st.frames
+                            .last()
+                            .map_or(Reg::Uninit, |f| f.regs[r as usize])
+                            .to_string(),
+                    )
+                })
+                .collect(),
             path: branches,
             suggestion: fault.suggestion,
             stats,
@@ -460,7 +579,10 @@ enum Visit {
 }
 
 fn link(path: &Option<Rc<PathNode>>, pc: usize, taken: bool) -> Option<Rc<PathNode>> {
-    Some(Rc::new(PathNode { branch: Branch { pc, taken }, parent: path.clone() }))
+    Some(Rc::new(PathNode {
+        branch: Branch { pc, taken },
+        parent: path.clone(),
+    }))
 }
 
 /// The low `size` bytes of a stored value, as a later load of that size reads them back.
@@ -475,10 +597,17 @@ fn truncate(value: Reg, size: u8) -> Reg {
 }
 
 /// A rejection found before exploring (the program's structure).
-pub(crate) fn structural(insn: Option<&Instruction>, pc: usize, rule: Rule, message: String) -> Rejection {
+pub(crate) fn structural(
+    insn: Option<&Instruction>,
+    pc: usize,
+    rule: Rule,
+    message: String,
+) -> Rejection {
     Rejection {
         pc,
-        instruction: insn.map(|i| LlvmDisassembler::default().instruction(i)).unwrap_or_default(),
+        instruction: insn
+            .map(|i| LlvmDisassembler::default().instruction(i))
+            .unwrap_or_default(),
         rule,
         message,
         registers: Vec::new(),

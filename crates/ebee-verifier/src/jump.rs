@@ -77,8 +77,14 @@ fn scalar_ways(
     width: Width,
 ) -> Ways {
     match a.decide(cond, width, b) {
-        Some(true) => Ways { taken: Some(st), fallthrough: None },
-        Some(false) => Ways { taken: None, fallthrough: Some(st) },
+        Some(true) => Ways {
+            taken: Some(st),
+            fallthrough: None,
+        },
+        Some(false) => Ways {
+            taken: None,
+            fallthrough: Some(st),
+        },
         None => {
             let way = |holds: bool| {
                 let (na, nb) = a.refine(cond, width, b, holds)?;
@@ -89,7 +95,10 @@ fn scalar_ways(
                 }
                 Some(out)
             };
-            Ways { taken: way(true), fallthrough: way(false) }
+            Ways {
+                taken: way(true),
+                fallthrough: way(false),
+            }
         }
     }
 }
@@ -98,7 +107,11 @@ fn scalar_ways(
 fn null_check(st: State, p: Pointer, cond: Cond) -> Ways {
     if !p.maybe_null {
         // A pointer that cannot be NULL is never 0.
-        let (taken, fallthrough) = if cond == Cond::Eq { (None, Some(st)) } else { (Some(st), None) };
+        let (taken, fallthrough) = if cond == Cond::Eq {
+            (None, Some(st))
+        } else {
+            (Some(st), None)
+        };
         return Ways { taken, fallthrough };
     }
     let mut null = st.clone();
@@ -121,9 +134,15 @@ fn null_check(st: State, p: Pointer, cond: Cond) -> Ways {
         }
     });
     if cond == Cond::Eq {
-        Ways { taken: Some(null), fallthrough: Some(valid) }
+        Ways {
+            taken: Some(null),
+            fallthrough: Some(valid),
+        }
     } else {
-        Ways { taken: Some(valid), fallthrough: Some(null) }
+        Ways {
+            taken: Some(valid),
+            fallthrough: Some(null),
+        }
     }
 }
 
@@ -139,11 +158,15 @@ fn packet_pair(a: &Pointer, b: &Pointer) -> bool {
 /// A packet pointer compared with its bound: the way on which `pointer <= end` (or `<`)
 /// holds gives every copy of the pointer a verified range.
 fn packet_ways(st: State, dst: Pointer, src: Pointer, cond: Cond) -> Ways {
-    let dst_is_pointer = match (dst.kind, src.kind) {
-        (PtrKind::Packet, PtrKind::PacketEnd) | (PtrKind::PacketMeta, PtrKind::Packet) => true,
-        _ => false,
+    let dst_is_pointer = matches!(
+        (dst.kind, src.kind),
+        (PtrKind::Packet, PtrKind::PacketEnd) | (PtrKind::PacketMeta, PtrKind::Packet)
+    );
+    let (pointer, cond) = if dst_is_pointer {
+        (dst, cond)
+    } else {
+        (src, mirror(cond))
     };
-    let (pointer, cond) = if dst_is_pointer { (dst, cond) } else { (src, mirror(cond)) };
     // Now `pointer cond end`; which way proves `pointer <= end`, and is it `<`?
     let (proving_way_is_taken, strict) = match cond {
         Cond::Gt => (false, false),
@@ -151,15 +174,24 @@ fn packet_ways(st: State, dst: Pointer, src: Pointer, cond: Cond) -> Ways {
         Cond::Lt => (true, true),
         Cond::Le => (true, false),
         _ => {
-            return Ways { taken: Some(st.clone()), fallthrough: Some(st) };
+            return Ways {
+                taken: Some(st.clone()),
+                fallthrough: Some(st),
+            };
         }
     };
     let mut proven = st.clone();
     mark_range(&mut proven, &pointer, strict);
     if proving_way_is_taken {
-        Ways { taken: Some(proven), fallthrough: Some(st) }
+        Ways {
+            taken: Some(proven),
+            fallthrough: Some(st),
+        }
     } else {
-        Ways { taken: Some(st), fallthrough: Some(proven) }
+        Ways {
+            taken: Some(st),
+            fallthrough: Some(proven),
+        }
     }
 }
 

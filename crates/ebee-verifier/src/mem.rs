@@ -65,26 +65,43 @@ impl Verifier<'_> {
             return Err(Fault::new(
                 Rule::NullCheck,
                 &[r],
-                format!("r{r} may be NULL here (R{r} invalid mem access '{}_or_null')", kernel_name(p.kind)),
+                format!(
+                    "r{r} may be NULL here (R{r} invalid mem access '{}_or_null')",
+                    kernel_name(p.kind)
+                ),
             )
             .suggest(format!("check `if (r{r} == NULL)` before the access")));
         }
-        if let (Access::Store(Some(Reg::Ptr(v))), false) = (access, self.env.options.allow_ptr_leaks()) {
+        if let (Access::Store(Some(Reg::Ptr(v))), false) =
+            (access, self.env.options.allow_ptr_leaks())
+        {
             if !matches!(p.kind, PtrKind::Stack { .. }) {
                 return Err(Fault::new(
                     Rule::PointerLeak,
                     &[r],
-                    format!("a pointer ({}) is stored into {} (leaks addr into {})", v.kind, p.kind, kernel_name(p.kind)),
+                    format!(
+                        "a pointer ({}) is stored into {} (leaks addr into {})",
+                        v.kind,
+                        p.kind,
+                        kernel_name(p.kind)
+                    ),
                 ));
             }
         }
         if access == Access::Atomic
-            && !matches!(p.kind, PtrKind::Stack { .. } | PtrKind::MapValue(_) | PtrKind::Mem { .. })
+            && !matches!(
+                p.kind,
+                PtrKind::Stack { .. } | PtrKind::MapValue(_) | PtrKind::Mem { .. }
+            )
         {
             return Err(Fault::new(
                 Rule::InvalidMemoryAccess,
                 &[r],
-                format!("atomic operation on {} (BPF_ATOMIC stores into R{r} {} is not allowed)", p.kind, kernel_name(p.kind)),
+                format!(
+                    "atomic operation on {} (BPF_ATOMIC stores into R{r} {} is not allowed)",
+                    p.kind,
+                    kernel_name(p.kind)
+                ),
             ));
         }
         let loaded = |sign_extend| Reg::Scalar(Scalar::loaded(size, sign_extend));
@@ -111,7 +128,10 @@ impl Verifier<'_> {
                 self.region(r, &p, off, size as u64, map.value_size as i64, "map value")?;
                 self.alignment(r, &p, off, size, 0)?;
                 if let Some(lock) = map.spin_lock_offset {
-                    let (lo, hi) = (p.off + off + p.var.smin, p.off + off + p.var.smax + size as i64);
+                    let (lo, hi) = (
+                        p.off + off + p.var.smin,
+                        p.off + off + p.var.smax + size as i64,
+                    );
                     if lo < lock as i64 + 4 && hi > lock as i64 {
                         return Err(Fault::new(
                             Rule::SpinLock,
@@ -123,10 +143,20 @@ impl Verifier<'_> {
                 Ok(value)
             }
             PtrKind::MapKey(m) if !access.writes() => {
-                self.region(r, &p, off, size as u64, self.maps[m as usize].key_size as i64, "map key")?;
+                self.region(
+                    r,
+                    &p,
+                    off,
+                    size as u64,
+                    self.maps[m as usize].key_size as i64,
+                    "map key",
+                )?;
                 Ok(value)
             }
-            PtrKind::Mem { size: len, read_only } if !(read_only && access.writes()) => {
+            PtrKind::Mem {
+                size: len,
+                read_only,
+            } if !(read_only && access.writes()) => {
                 self.region(r, &p, off, size as u64, len as i64, "memory")?;
                 Ok(value)
             }
@@ -135,7 +165,11 @@ impl Verifier<'_> {
                 Ok(value)
             }
             PtrKind::Socket(kind) if !access.writes() => {
-                let len = if kind == SocketKind::Tcp { BPF_TCP_SOCK_SIZE } else { BPF_SOCK_SIZE };
+                let len = if kind == SocketKind::Tcp {
+                    BPF_TCP_SOCK_SIZE
+                } else {
+                    BPF_SOCK_SIZE
+                };
                 let o = p.off + off;
                 if !p.fixed() || o < 0 || o + size as i64 > len || o % size as i64 != 0 {
                     return Err(Fault::new(
@@ -149,21 +183,44 @@ impl Verifier<'_> {
             PtrKind::BtfObject => Err(Fault::new(
                 Rule::Unsupported,
                 &[r],
-                format!("r{r} is a BTF-typed kernel pointer; ebee does not check accesses through them"),
+                format!(
+                    "r{r} is a BTF-typed kernel pointer; ebee does not check accesses through them"
+                ),
             )),
             _ => Err(Fault::new(
                 Rule::InvalidMemoryAccess,
                 &[r],
-                format!("{} of {} (R{r} invalid mem access '{}')", access.verb(), p.kind, kernel_name(p.kind)),
+                format!(
+                    "{} of {} (R{r} invalid mem access '{}')",
+                    access.verb(),
+                    p.kind,
+                    kernel_name(p.kind)
+                ),
             )),
         }
     }
 
     /// `[p + off, p + off + size)` inside `0..len` for every value of the variable part.
-    fn region(&self, r: u8, p: &Pointer, off: i64, size: u64, len: i64, what: &str) -> Result<(), Fault> {
+    fn region(
+        &self,
+        r: u8,
+        p: &Pointer,
+        off: i64,
+        size: u64,
+        len: i64,
+        what: &str,
+    ) -> Result<(), Fault> {
         let base = p.off + off;
         let fail = |message: String| {
-            Err(Fault::new(if what == "map value" { Rule::MapValue } else { Rule::InvalidMemoryAccess }, &[r], message))
+            Err(Fault::new(
+                if what == "map value" {
+                    Rule::MapValue
+                } else {
+                    Rule::InvalidMemoryAccess
+                },
+                &[r],
+                message,
+            ))
         };
         if p.var.smin < 0 && base + p.var.smin < 0 {
             return fail(format!(
@@ -192,7 +249,14 @@ impl Verifier<'_> {
     }
 
     /// Strict alignment (`BPF_F_STRICT_ALIGNMENT`): `ip_align + p + off` a multiple of size.
-    fn alignment(&self, r: u8, p: &Pointer, off: i64, size: u8, ip_align: i64) -> Result<(), Fault> {
+    fn alignment(
+        &self,
+        r: u8,
+        p: &Pointer,
+        off: i64,
+        size: u8,
+        ip_align: i64,
+    ) -> Result<(), Fault> {
         if !self.env.options.strict_alignment || size == 1 {
             return Ok(());
         }
@@ -203,15 +267,30 @@ impl Verifier<'_> {
             return Err(Fault::new(
                 Rule::Alignment,
                 &[r],
-                format!("misaligned {what} access off {ip_align}+{}+{}+{off} size {size}", p.var, p.off),
+                format!(
+                    "misaligned {what} access off {ip_align}+{}+{}+{off} size {size}",
+                    p.var, p.off
+                ),
             ));
         }
         Ok(())
     }
 
-    fn packet_access(&self, st: &State, r: u8, p: &Pointer, off: i64, size: u8, access: Access) -> Result<(), Fault> {
+    fn packet_access(
+        &self,
+        st: &State,
+        r: u8,
+        p: &Pointer,
+        off: i64,
+        size: u8,
+        access: Access,
+    ) -> Result<(), Fault> {
         if access.writes() && !self.env.spec.is_some_and(|s| s.may_write_packet()) {
-            return Err(Fault::new(Rule::Packet, &[r], "this program type may not write the packet (cannot write into packet)"));
+            return Err(Fault::new(
+                Rule::Packet,
+                &[r],
+                "this program type may not write the packet (cannot write into packet)",
+            ));
         }
         if p.var.smin < 0 {
             return Err(Fault::new(Rule::Packet, &[r], format!("r{r} ({p}) may be before the packet (R{r} min value is negative, either use unsigned index or 'var &= const')")));
@@ -232,10 +311,28 @@ impl Verifier<'_> {
                 o + size as i64 - p.off
             )));
         }
-        self.alignment(r, p, off, size, if self.env.options.strict_alignment { NET_IP_ALIGN } else { 0 })
+        self.alignment(
+            r,
+            p,
+            off,
+            size,
+            if self.env.options.strict_alignment {
+                NET_IP_ALIGN
+            } else {
+                0
+            },
+        )
     }
 
-    fn ctx_access(&self, st: &mut State, r: u8, p: &Pointer, off: i64, size: u8, access: Access) -> Result<Reg, Fault> {
+    fn ctx_access(
+        &self,
+        st: &mut State,
+        r: u8,
+        p: &Pointer,
+        off: i64,
+        size: u8,
+        access: Access,
+    ) -> Result<Reg, Fault> {
         if !p.fixed() {
             return Err(Fault::new(Rule::Context, &[r], format!("context access at a variable offset (variable ctx access var_off={} disallowed)", p.var)));
         }
@@ -246,9 +343,21 @@ impl Verifier<'_> {
         let Some(spec) = self.env.spec else {
             return Err(Fault::new(Rule::Unsupported, &[r], "ebee has no context layout for this program type, so it cannot check context accesses"));
         };
-        let fail = |why: String| Fault::new(Rule::Context, &[r], format!("{why} (invalid bpf_context access off={off} size={size})"));
-        let offset = i16::try_from(off).map_err(|_| fail(format!("offset {off} is outside {}'s context", spec.name)))?;
-        spec.translate(CtxAccess { offset, size, write: access.writes() }).map_err(fail)?;
+        let fail = |why: String| {
+            Fault::new(
+                Rule::Context,
+                &[r],
+                format!("{why} (invalid bpf_context access off={off} size={size})"),
+            )
+        };
+        let offset = i16::try_from(off)
+            .map_err(|_| fail(format!("offset {off} is outside {}'s context", spec.name)))?;
+        spec.translate(CtxAccess {
+            offset,
+            size,
+            write: access.writes(),
+        })
+        .map_err(fail)?;
         let field = spec.field_at(off).expect("translate found a field");
         let _ = st;
         Ok(match (access, field.kind) {
@@ -267,7 +376,16 @@ impl Verifier<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn stack_access(&self, st: &mut State, r: u8, p: &Pointer, frame: u8, off: i64, size: u8, access: Access) -> Result<Reg, Fault> {
+    fn stack_access(
+        &self,
+        st: &mut State,
+        r: u8,
+        p: &Pointer,
+        frame: u8,
+        off: i64,
+        size: u8,
+        access: Access,
+    ) -> Result<Reg, Fault> {
         let opts = self.env.options;
         let leaks = opts.allow_ptr_leaks();
         let verb = access.verb();
@@ -280,8 +398,17 @@ impl Verifier<'_> {
             if lo < -STACK_SIZE || hi > 0 {
                 return Err(Fault::new(Rule::Stack, &[r], format!("variable stack access may reach outside the frame: bytes {lo}..{hi} (invalid variable-offset {verb} stack R{r} var_off={} off={off} size={size})", p.var)));
             }
-            if p.var.var_off.mask & (size as u64 - 1) != 0 || (base + p.var.var_off.value as i64) % size as i64 != 0 {
-                return Err(Fault::new(Rule::Alignment, &[r], format!("misaligned stack access off {}+{}+{off} size {size}", p.var, p.off)));
+            if p.var.var_off.mask & (size as u64 - 1) != 0
+                || (base + p.var.var_off.value as i64) % size as i64 != 0
+            {
+                return Err(Fault::new(
+                    Rule::Alignment,
+                    &[r],
+                    format!(
+                        "misaligned stack access off {}+{}+{off} size {size}",
+                        p.var, p.off
+                    ),
+                ));
             }
             self.note_depth(st, frame, lo);
             let stack = &mut st.frames[frame as usize].stack;

@@ -145,7 +145,8 @@ impl State {
                 return false;
             }
             for r in 0..NUM_REGS as u8 {
-                if live(i, r) && !reg_covers(&old.regs[r as usize], &new.regs[r as usize], &mut ids) {
+                if live(i, r) && !reg_covers(&old.regs[r as usize], &new.regs[r as usize], &mut ids)
+                {
                     return false;
                 }
             }

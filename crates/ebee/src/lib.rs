@@ -57,26 +57,26 @@ mod program;
 mod raw;
 mod runner;
 mod runtime;
-mod verification;
 pub mod trace_sink;
+mod verification;
 
 /// The program-type specs (from `ebee-spec`): context layouts, allowed helpers, verdicts.
 pub use ebee_spec::program_type;
 
 pub use ebee_maps::{flags, Errno, Map, MapError, MapSpec, MapType};
-pub use ebee_vm::{Backend, HelperEnv, HelperError};
 pub use ebee_verifier as verifier;
+pub use ebee_vm::{Backend, HelperEnv, HelperError};
 pub use engine::Engine;
 pub use error::Error;
 pub use host_function::HostFunction;
 pub use listing::{HelperUse, ProgramListing};
 pub use object::{Object, ObjectBuilder};
 pub use packet::Redirect;
-pub use verification::ProgramVerdict;
 pub use program::{Program, TestRun, TestRunResult};
 pub use raw::RawProgram;
 pub use runner::Runner;
 pub use trace_sink::{CollectTrace, StderrTrace, TraceSink};
+pub use verification::ProgramVerdict;
 
 // The README's examples are compiled (and its `rust` blocks run) as doctests.
 #[cfg(doctest)]

@@ -26,22 +26,23 @@ impl ObjectBuilder {
         ObjectBuilder {
             engine,
             spec,
-            verify: true,
+            verify: false,
         }
     }
 
-    /// Loads the programs without verifying them (the CLI's `--unverified`): they then run
-    /// only in the checked mode, where every memory access is checked as it happens, so a
-    /// program the verifier cannot prove safe still cannot corrupt the host. By default
-    /// every program must verify ([`Error::Verification`] otherwise).
+    /// Refuses to load a program the verifier cannot prove safe ([`Error::Verification`];
+    /// the CLI's `--verify`). Without it programs load unverified, as before the verifier
+    /// existed; every run is in the checked mode either way, where each memory access is
+    /// checked as it happens (the verifier is not yet on by default because it still
+    /// refuses some programs Linux accepts: see ARCHITECTURE.md).
     ///
     /// ```no_run
-    /// let bytes = std::fs::read("experimental.bpf.o")?;
-    /// let object = ebee::Engine::new().open(&bytes)?.unverified().load()?;
+    /// let bytes = std::fs::read("prog.bpf.o")?;
+    /// let object = ebee::Engine::new().open(&bytes)?.verified().load()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn unverified(mut self) -> Self {
-        self.verify = false;
+    pub fn verified(mut self) -> Self {
+        self.verify = true;
         self
     }
 
@@ -125,13 +126,13 @@ impl ObjectBuilder {
                 continue;
             }
             let type_spec = type_spec(&program);
-            if self.verify {
-                crate::verification::verify(&engine, &program, type_spec, &map_infos)?;
-            }
             let mut instructions = program.instructions.clone().into_instructions();
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
             engine.bind_kfuncs(&mut instructions, &program);
             check_calls(&instructions, &program, type_spec, engine.custom())?;
+            if self.verify {
+                crate::verification::verify(&engine, &program, type_spec, &map_infos)?;
+            }
             let mut registry = helpers::build_registry(type_spec);
             engine.register_custom(&mut registry);
             let mut vm = ebee_vm::Vm::new(registry)

@@ -5,12 +5,9 @@
 use crate::engine::Engine;
 use crate::error::Error;
 use ebee_object::{DataSection, LinkedProgram, MapOrigin, ObjectSpec};
-use ebee_spec::helper::{Arg, Prototype, Ret};
+use ebee_spec::helper::Prototype;
 use ebee_spec::program_type::ProgramTypeSpec;
 use ebee_verifier::{Environment, MapInfo, Verified};
-
-/// Arguments of an embedder's helper that has no kernel prototype: five initialized values.
-const ANY_FIVE: &[Arg] = &[Arg::Anything, Arg::Anything, Arg::Anything, Arg::Anything, Arg::Anything];
 
 /// The verifier's view of the object's maps, after libbpf's load-time adjustments.
 pub(crate) fn map_infos(spec: &ObjectSpec, ncpus: usize) -> Vec<MapInfo> {
@@ -19,14 +16,24 @@ pub(crate) fn map_infos(spec: &ObjectSpec, ncpus: usize) -> Vec<MapInfo> {
 
 fn map_info(def: &ebee_object::MapSpec, ncpus: usize) -> MapInfo {
     let adjusted = def.adjusted_for_load(ncpus, ebee_maps::PAGE_SIZE);
-    let map_type = ebee_abi::MapType::from_kernel_id(adjusted.map_type).unwrap_or(ebee_abi::MapType::Unspec);
-    let mut info = MapInfo::new(&adjusted.name, map_type, adjusted.key_size, adjusted.value_size, adjusted.max_entries);
+    let map_type =
+        ebee_abi::MapType::from_kernel_id(adjusted.map_type).unwrap_or(ebee_abi::MapType::Unspec);
+    let mut info = MapInfo::new(
+        &adjusted.name,
+        map_type,
+        adjusted.key_size,
+        adjusted.value_size,
+        adjusted.max_entries,
+    );
     info.flags = adjusted.map_flags;
     if def.origin == MapOrigin::GlobalData(DataSection::Rodata) {
         info.flags |= ebee_abi::flags::BPF_F_RDONLY_PROG;
     }
     info.spin_lock_offset = adjusted.spin_lock_offset;
-    info.inner = adjusted.inner.as_ref().map(|inner| Box::new(map_info(inner, ncpus)));
+    info.inner = adjusted
+        .inner
+        .as_ref()
+        .map(|inner| Box::new(map_info(inner, ncpus)));
     info
 }
 
@@ -37,17 +44,25 @@ pub(crate) fn verify(
     type_spec: Option<&'static ProgramTypeSpec>,
     maps: &[MapInfo],
 ) -> Result<Verified, Error> {
+    // An embedder's own helpers: their arguments are not checked here (the host function
+    // checks what it takes through the checked mode's memory rules when it runs).
     let extra: Vec<Prototype> = engine
         .custom()
         .iter()
-        .filter_map(|c| c.key.as_ref().ok().copied())
-        .filter(|id| ebee_spec::helper::prototype(*id).is_none())
-        .map(|id| Prototype { id, args: ANY_FIVE, ret: Ret::Integer, gpl_only: false })
+        .filter_map(|c| c.key.as_ref().ok().map(|id| (*id, c.function.ret())))
+        .filter(|(id, _)| ebee_spec::helper::prototype(*id).is_none())
+        .map(|(id, ret)| Prototype {
+            id,
+            args: &[],
+            ret,
+            gpl_only: false,
+        })
         .collect();
     let mut env = Environment::new(type_spec, maps);
     env.extra_helpers = &extra;
     env.kfuncs = engine.custom().iter().any(|c| c.key.is_err());
-    env.func_info = !program.functions.is_empty() && program.functions.iter().all(|f| f.btf_type_id.is_some());
+    env.func_info =
+        !program.functions.is_empty() && program.functions.iter().all(|f| f.btf_type_id.is_some());
     ebee_verifier::verify(&program.instructions, &env).map_err(|rejection| Error::Verification {
         program: program.name.clone(),
         line: program.source_line(rejection.pc).map(|l| l.to_string()),
@@ -93,10 +108,17 @@ impl crate::ObjectBuilder {
             let type_spec = crate::object::type_spec(&program);
             let (result, line) = match verify(self.engine(), &program, type_spec, &maps) {
                 Ok(done) => (Ok(done), None),
-                Err(Error::Verification { rejection, line, .. }) => (Err(rejection), line),
+                Err(Error::Verification {
+                    rejection, line, ..
+                }) => (Err(rejection), line),
                 Err(other) => return Err(other),
             };
-            verdicts.push(ProgramVerdict { name: program.name.clone(), section: program.section.clone(), result, line });
+            verdicts.push(ProgramVerdict {
+                name: program.name.clone(),
+                section: program.section.clone(),
+                result,
+                line,
+            });
         }
         Ok(verdicts)
     }

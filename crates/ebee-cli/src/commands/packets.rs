@@ -46,7 +46,12 @@ pub enum Hook {
 
 pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
     let packets = pcap::read(&args.pcap)?;
-    let object = objects::load_with(&args.engine.engine(), &args.object, &args.types, args.engine.unverified)?;
+    let object = objects::load_with(
+        &args.engine.engine(),
+        &args.object,
+        &args.types,
+        args.engine.verify,
+    )?;
     let types: &[&str] = match hook {
         Hook::Xdp => &["xdp"],
         Hook::Tc => &["sched_cls", "sched_act"],

@@ -42,7 +42,12 @@ pub fn main(args: Args) -> Result<ExitCode> {
     } else {
         for v in &verdicts {
             match &v.result {
-                Ok(done) => println!("{} ({}): verified; {}", v.name, v.section, stats_line(&done.stats)),
+                Ok(done) => println!(
+                    "{} ({}): verified; {}",
+                    v.name,
+                    v.section,
+                    stats_line(&done.stats)
+                ),
                 Err(why) => {
                     println!("{} ({}): REFUSED at {}", v.name, v.section, why);
                     if let Some(line) = &v.line {
@@ -58,7 +63,11 @@ pub fn main(args: Args) -> Result<ExitCode> {
             }
         }
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The kernel log's last line, in ebee's numbers.
@@ -70,11 +79,11 @@ fn stats_line(s: &ebee::verifier::Stats) -> String {
 }
 
 fn json_row(v: &ebee::ProgramVerdict) -> serde_json::Value {
-    let stats = |s: &ebee::verifier::Stats| {
-        serde_json::json!({"processed": s.processed, "states": s.states, "pruned": s.pruned, "micros": s.micros})
-    };
+    let stats = |s: &ebee::verifier::Stats| serde_json::json!({"processed": s.processed, "states": s.states, "pruned": s.pruned, "micros": s.micros});
     match &v.result {
-        Ok(done) => serde_json::json!({"name": v.name, "section": v.section, "verified": true, "stats": stats(&done.stats)}),
+        Ok(done) => {
+            serde_json::json!({"name": v.name, "section": v.section, "verified": true, "stats": stats(&done.stats)})
+        }
         Err(why) => serde_json::json!({
             "name": v.name, "section": v.section, "verified": false,
             "pc": why.pc, "instruction": why.instruction, "rule": format!("{:?}", why.rule),
