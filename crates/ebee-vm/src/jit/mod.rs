@@ -107,10 +107,10 @@ impl JitCode {
             tail_call: None,
             panic: None,
         };
-        // SAFETY: the machine code implements the interpreter's checked mode: every access it
-        // makes is inside the stack of this run (whose frame below `frame_top` is free) or
-        // inside a region `check_access` admitted; it calls back only into `state`'s entry
-        // points, with `state`, which outlives the call.
+        // The machine code implements the interpreter's checked mode: every access it makes is
+        // inside the stack of this run (whose frame below `frame_top` is free) or inside a
+        // region `check_access` admitted; it calls back only into `state`'s entry points.
+        // SAFETY: so the call touches only memory it may, and `state` outlives the call.
         let r0 = unsafe { (self.trampoline)(&mut state, args.as_ptr(), function, entry.frame_top) };
         run.budget_left = state.budget;
         if let Some(payload) = state.panic.take() {
