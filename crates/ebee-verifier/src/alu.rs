@@ -78,6 +78,9 @@ impl Verifier<'_> {
             (Reg::Scalar(a), Reg::Ptr(p)) if op == AluOp::Add => {
                 self.pointer_arithmetic(p, d, op, width, a)?
             }
+            (Reg::Scalar(a), Reg::Ptr(p)) if op == AluOp::Sub && width == Width::W32 => {
+                self.pointer_arithmetic(p, d, op, width, a)?
+            }
             (Reg::Scalar(_), Reg::Ptr(_)) if op == AluOp::Sub => {
                 return Err(Fault::new(
                     Rule::PointerArithmetic,
@@ -86,7 +89,7 @@ impl Verifier<'_> {
                 ))
             }
             (Reg::Ptr(_), Reg::Ptr(_)) if op == AluOp::Sub && leaks => {
-                Reg::Scalar(Scalar::unknown().alu(AluOp::Mov, width, Scalar::unknown()))
+                unknown_result(width)
             }
             (Reg::Ptr(_), Reg::Ptr(_)) => {
                 return Err(Fault::new(
@@ -127,6 +130,11 @@ impl Verifier<'_> {
     ) -> Result<Reg, Fault> {
         let fail = |message: String| Err(Fault::new(Rule::PointerArithmetic, &[d], message));
         if width == Width::W32 {
+            // The kernel: "32-bit ALU ops on pointers produce (meaningless) scalars", a
+            // subtraction only, and only where pointers may leak.
+            if op == AluOp::Sub && self.env.options.allow_ptr_leaks() {
+                return Ok(unknown_result(width));
+            }
             return fail(format!(
                 "32-bit arithmetic on {} (R{d} 32-bit pointer arithmetic prohibited)",
                 p.kind
@@ -237,4 +245,9 @@ impl Verifier<'_> {
         st.set(d, Reg::Scalar(value));
         Ok(())
     }
+}
+
+/// Any number an instruction of `width` can produce (a 32-bit result is zero-extended).
+fn unknown_result(width: Width) -> Reg {
+    Reg::Scalar(Scalar::unknown().alu(AluOp::Mov, width, Scalar::unknown()))
 }
