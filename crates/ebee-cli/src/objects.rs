@@ -39,10 +39,10 @@ pub struct EngineArg {
     /// have the same semantics and checks.
     #[arg(long = "engine", value_name = "ENGINE")]
     pub backend: Option<ebee::Backend>,
-    /// Refuse programs the verifier cannot prove safe (as Linux does at load). Runs are in
-    /// the checked mode either way.
+    /// Load programs the verifier refuses, to run them in the checked mode (every memory
+    /// access checked as it happens). Without it such a program is refused, as Linux does.
     #[arg(long)]
-    pub verify: bool,
+    pub unverified: bool,
 }
 
 impl EngineArg {
@@ -78,7 +78,11 @@ pub fn open(engine: &Engine, path: &Path, types: &TypeArg) -> Result<ObjectBuild
 /// must verify when `verify`.
 pub fn load_with(engine: &Engine, path: &Path, types: &TypeArg, verify: bool) -> Result<Object> {
     let builder = open(engine, path, types)?;
-    let builder = if verify { builder.verified() } else { builder };
+    let builder = if verify {
+        builder
+    } else {
+        builder.unverified()
+    };
     builder.load().with_context(|| path.display().to_string())
 }
 

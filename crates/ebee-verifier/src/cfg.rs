@@ -114,7 +114,7 @@ impl Cfg {
 
     /// Successor slots of an instruction within its function (calls fall through; the
     /// functions they reach are walked from their own starts).
-    fn successors(insn: &Instruction) -> impl Iterator<Item = usize> {
+    pub(crate) fn successors(insn: &Instruction) -> impl Iterator<Item = usize> {
         let next = insn.pc + insn.slots();
         let (fall, jump) = match insn.def().sem {
             Semantics::Exit => (None, None),

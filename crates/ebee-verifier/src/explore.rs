@@ -4,11 +4,12 @@
 //! (pruning), and a path coming back to a state it already had is a loop that need not end.
 
 use crate::cfg::Cfg;
+use crate::demand::Demand;
 use crate::env::{Environment, MapInfo};
 use crate::error::{uninit, Branch, Fault, Rejection, Rule, Stats};
 use crate::mem::Access;
 use crate::scalar::Scalar;
-use crate::state::State;
+use crate::state::{Need, State};
 use crate::value::{Pointer, PtrKind, Reg};
 use ebee_abi::MapType;
 use ebee_isa::{
@@ -86,6 +87,7 @@ pub(crate) struct Verifier<'a> {
     pub env: &'a Environment<'a>,
     program: &'a [Instruction],
     cfg: Cfg,
+    demand: Demand,
     /// The environment's maps, then the inner-map templates of maps of maps.
     pub maps: Vec<MapInfo>,
     inner: Vec<Option<u16>>,
@@ -108,6 +110,7 @@ impl<'a> Verifier<'a> {
             let insn = program.iter().find(|i| i.pc == pc).or(program.last());
             structural(insn, pc, Rule::ControlFlow, message)
         })?;
+        let demand = Demand::new(program, &cfg);
         let mut maps = env.maps.to_vec();
         let mut inner = vec![None; maps.len()];
         for m in 0..env.maps.len() {
@@ -121,6 +124,7 @@ impl<'a> Verifier<'a> {
             env,
             program,
             cfg,
+            demand,
             maps,
             inner,
             checkpoints: Vec::new(),
@@ -249,7 +253,11 @@ impl<'a> Verifier<'a> {
     /// ancestors of the current path.
     fn visit(&mut self, pc: usize, st: &State, current: Option<usize>) -> Visit {
         let cfg = &self.cfg;
-        let live = |frame, r| live(cfg, st, pc, frame, r);
+        let demand = &self.demand;
+        // An unfinished state is compared in full: a loop that only changes an unneeded
+        // number would otherwise look like one that never ends.
+        let exact = |frame, r| need(cfg, None, st, pc, frame, r);
+        let safety = |frame, r| need(cfg, Some(demand), st, pc, frame, r);
         let frame = st.frame();
         // A callback runs as often as its helper says: a state it had before at its start is
         // an invariant, not a loop that may not end.
@@ -264,7 +272,7 @@ impl<'a> Verifier<'a> {
                     // Looking only at the nearest unfinished states keeps visits cheap; a
                     // loop missed here ends at the instruction limit instead.
                     ancestors_checked += 1;
-                    if ancestors_checked <= MAX_LOOP_CHECKS && st.covered_by(&cp.state, live) {
+                    if ancestors_checked <= MAX_LOOP_CHECKS && st.covered_by(&cp.state, exact) {
                         verdict = Some(if callback_entry {
                             Visit::Prune
                         } else {
@@ -272,7 +280,7 @@ impl<'a> Verifier<'a> {
                         });
                         break;
                     }
-                } else if st.covered_by(&cp.state, live) {
+                } else if st.covered_by(&cp.state, safety) {
                     cp.hits += 1;
                     verdict = Some(Visit::Prune);
                     break;
@@ -559,16 +567,21 @@ impl<'a> Verifier<'a> {
     }
 }
 
-/// Whether register `r` of frame `frame` of `st` (at `pc`) may still be read: in the
-/// current frame as liveness says; in a caller's, the callee-saved registers its return
-/// point reads.
-fn live(cfg: &Cfg, st: &State, pc: usize, frame: usize, r: u8) -> bool {
-    if r == 10 {
-        return true;
-    }
-    match st.frames.get(frame + 1) {
+/// How much of register `r` of frame `frame` of `st` (at `pc`) pruning compares: nothing
+/// where it is dead; in the current frame, where `demand` says its value cannot matter, only
+/// whether it is a number; in a caller's frame, the callee-saved registers its return point
+/// reads, in full.
+fn need(cfg: &Cfg, demand: Option<&Demand>, st: &State, pc: usize, frame: usize, r: u8) -> Need {
+    let live = match st.frames.get(frame + 1) {
+        _ if r == 10 => true,
         None => cfg.live(pc, r),
         Some(callee) => (6..=9).contains(&r) && cfg.live(callee.return_pc.unwrap_or(0), r),
+    };
+    let current = frame + 1 == st.frames.len();
+    match demand {
+        _ if !live => Need::Nothing,
+        Some(demand) if current && !demand.demanded(pc, r) => Need::Kind,
+        _ => Need::Value,
     }
 }
 

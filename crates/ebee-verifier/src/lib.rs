@@ -33,6 +33,7 @@
 mod alu;
 mod call;
 mod cfg;
+mod demand;
 mod env;
 mod error;
 mod explore;

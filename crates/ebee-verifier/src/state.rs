@@ -133,9 +133,9 @@ impl State {
         }
     }
 
-    /// Whether every concrete state `self` stands for is one `old` stands for, looking only
-    /// at registers `live(frame, reg)` says may still be read (dead ones cannot matter).
-    pub fn covered_by(&self, old: &State, live: impl Fn(usize, u8) -> bool) -> bool {
+    /// Whether every concrete state `self` stands for is one `old` stands for, as far as
+    /// safety goes: `need(frame, reg)` says how much of each register is compared.
+    pub fn covered_by(&self, old: &State, need: impl Fn(usize, u8) -> Need) -> bool {
         if self.frames.len() != old.frames.len() || self.refs.len() != old.refs.len() {
             return false;
         }
@@ -145,8 +145,13 @@ impl State {
                 return false;
             }
             for r in 0..NUM_REGS as u8 {
-                if live(i, r) && !reg_covers(&old.regs[r as usize], &new.regs[r as usize], &mut ids)
-                {
+                let (old, new) = (&old.regs[r as usize], &new.regs[r as usize]);
+                let covered = match need(i, r) {
+                    Need::Nothing => true,
+                    Need::Kind if matches!((old, new), (Reg::Scalar(_), Reg::Scalar(_))) => true,
+                    Need::Kind | Need::Value => reg_covers(old, new, &mut ids),
+                };
+                if !covered {
                     return false;
                 }
             }
@@ -164,6 +169,17 @@ impl State {
             _ => false,
         }
     }
+}
+
+/// How much of a register pruning compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Nothing: no later instruction reads it.
+    Nothing,
+    /// Whether it is a number, not which: no number it may hold changes what is safe.
+    Kind,
+    /// All of it.
+    Value,
 }
 
 /// A consistent renaming of ids between an old and a new state.

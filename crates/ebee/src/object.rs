@@ -26,23 +26,23 @@ impl ObjectBuilder {
         ObjectBuilder {
             engine,
             spec,
-            verify: false,
+            verify: true,
         }
     }
 
-    /// Refuses to load a program the verifier cannot prove safe ([`Error::Verification`];
-    /// the CLI's `--verify`). Without it programs load unverified, as before the verifier
-    /// existed; every run is in the checked mode either way, where each memory access is
-    /// checked as it happens (the verifier is not yet on by default because it still
-    /// refuses some programs Linux accepts: see ARCHITECTURE.md).
+    /// Loads programs without verifying them, as the explicit opt-in for code the verifier
+    /// refuses (the CLI's `--unverified`). By default [`ObjectBuilder::load`] refuses a
+    /// program the verifier cannot prove safe ([`Error::Verification`]), as Linux does. An
+    /// unverified program runs in the checked mode, where each memory access is checked
+    /// as it happens, so it cannot harm the host either; it is only slower.
     ///
     /// ```no_run
     /// let bytes = std::fs::read("prog.bpf.o")?;
-    /// let object = ebee::Engine::new().open(&bytes)?.verified().load()?;
+    /// let object = ebee::Engine::new().open(&bytes)?.unverified().load()?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn verified(mut self) -> Self {
-        self.verify = true;
+    pub fn unverified(mut self) -> Self {
+        self.verify = false;
         self
     }
 

@@ -19,11 +19,25 @@ fn packet() -> Vec<u8> {
 }
 
 /// Regression: every array value used to be registered writable, so a store to a
-/// `const volatile` global changed `.rodata`.
+/// `const volatile` global changed `.rodata`. The verifier refuses the store at load; loaded
+/// unverified, the checked mode refuses it when it runs.
 #[test]
 fn programs_cannot_write_rodata() {
     let elf = object(1);
-    let loaded = Engine::new().load(&elf).unwrap();
+    let refusal = Engine::new()
+        .load(&elf)
+        .err()
+        .expect("the verifier refuses it");
+    assert!(
+        refusal.to_string().contains("read-only map '.rodata'"),
+        "{refusal}"
+    );
+    let loaded = Engine::new()
+        .open(&elf)
+        .unwrap()
+        .unverified()
+        .load()
+        .unwrap();
     let program = loaded.program("write_rodata").unwrap();
     let data = packet();
     let err = program

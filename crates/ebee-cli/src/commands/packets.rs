@@ -50,7 +50,7 @@ pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
         &args.engine.engine(),
         &args.object,
         &args.types,
-        args.engine.verify,
+        !args.engine.unverified,
     )?;
     let types: &[&str] = match hook {
         Hook::Xdp => &["xdp"],

@@ -120,7 +120,8 @@ fn run_object(args: &Args) -> Result<ExitCode> {
         bail!("--mem is for raw programs; use --data-in with an object");
     }
     let engine = args.engine.engine().with_budget(args.budget);
-    let object = crate::objects::load_with(&engine, &args.file, &args.types, args.engine.verify)?;
+    let object =
+        crate::objects::load_with(&engine, &args.file, &args.types, !args.engine.unverified)?;
     let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;
     crate::objects::apply_maps(&object, &args.maps)?;
     let data_in = read_file(&args.data_in)?.unwrap_or_default();

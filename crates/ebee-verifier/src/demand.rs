@@ -1,0 +1,164 @@
+//! Which registers' values can matter to safety, at each instruction: a static, all-paths
+//! form of the kernel's precision tracking (`mark_chain_precision`).
+//!
+//! A number matters where it decides something the verifier checks: a branch, a memory
+//! access's address, a helper's or function's argument, the return value, a value spilled to
+//! the stack (which later loads bring back). Where a number only flows into other numbers
+//! that never reach such a place (into a packet or map value, say, or nowhere), two states
+//! that differ in it are equally safe, so pruning need not tell them apart: without this a
+//! loop that accumulates a result (`bits |= 1 << i`) has a new state at every iteration and
+//! every branch, and never converges.
+//!
+//! Two passes over each function: forward, the registers that may hold a stack pointer (a
+//! store through one is a spill, whose value matters); backward, the registers whose value
+//! may reach a place where it matters ("demanded").
+
+use crate::cfg::Cfg;
+use ebee_isa::{AluOp, AtomicOp, CallKind, Instruction, Operand, Semantics};
+
+/// r1-r5.
+const ARGS: u16 = 0b11_1110;
+/// r0-r5.
+const CLOBBERED: u16 = 0b11_1111;
+/// r10.
+const FRAME_POINTER: u16 = 1 << 10;
+
+/// The demanded registers at each slot.
+pub struct Demand {
+    demanded_in: Vec<u16>,
+}
+
+impl Demand {
+    /// Analyses `program`, whose structure `cfg` has checked.
+    pub fn new(program: &[Instruction], cfg: &Cfg) -> Demand {
+        let slots = program.last().map_or(0, |i| i.pc + i.slots());
+        let stack_pointers = may_hold_stack_pointers(program, cfg, slots);
+        let mut demanded_in = vec![0u16; slots];
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for insn in program.iter().rev() {
+                let out = Cfg::successors(insn).fold(0, |m, s| m | demanded_in[s]);
+                let before = demanded_before(insn, out, stack_pointers[insn.pc]) | FRAME_POINTER;
+                if before != demanded_in[insn.pc] {
+                    demanded_in[insn.pc] = before;
+                    changed = true;
+                }
+            }
+        }
+        Demand { demanded_in }
+    }
+
+    /// Whether the value register `r` holds at slot `pc` may matter to safety later.
+    pub fn demanded(&self, pc: usize, r: u8) -> bool {
+        self.demanded_in.get(pc).is_none_or(|m| m & (1 << r) != 0)
+    }
+}
+
+/// The registers demanded before `insn`, given those demanded after it (`out`) and those
+/// that may hold a stack pointer before it.
+fn demanded_before(insn: &Instruction, out: u16, stack_pointers: u16) -> u16 {
+    let d = 1u16 << insn.dst;
+    let s = 1u16 << insn.src;
+    let dst_demanded = out & d != 0;
+    match insn.def().sem {
+        Semantics::Alu {
+            op: AluOp::Mov | AluOp::Movsx { .. },
+            operand,
+            ..
+        } => {
+            (out & !d)
+                | if dst_demanded && operand == Operand::Reg {
+                    s
+                } else {
+                    0
+                }
+        }
+        Semantics::Alu {
+            operand: Operand::Reg,
+            ..
+        } => match dst_demanded {
+            true => out | s,
+            false => out & !d,
+        },
+        Semantics::Alu { .. } | Semantics::Endian { .. } => match dst_demanded {
+            true => out,
+            false => out & !d,
+        },
+        Semantics::LoadImm64 { .. } => out & !d,
+        Semantics::Load { .. } => (out & !d) | s,
+        Semantics::Store {
+            operand: Operand::Reg,
+            ..
+        } => out | d | if stack_pointers & d != 0 { s } else { 0 },
+        Semantics::Store { .. } => out | d,
+        Semantics::Atomic { op, .. } => out | d | s | if op == AtomicOp::Cmpxchg { 1 } else { 0 },
+        Semantics::LegacyPacketLoad { indirect, .. } => {
+            (out & !CLOBBERED) | 1 << 6 | if indirect { s } else { 0 }
+        }
+        Semantics::Jump { cond: None, .. } => out,
+        Semantics::Jump {
+            operand: Operand::Reg,
+            ..
+        } => out | d | s,
+        Semantics::Jump { .. } => out | d,
+        Semantics::Call(CallKind::HelperInReg) => (out & !CLOBBERED) | ARGS | d,
+        Semantics::Call(_) => (out & !CLOBBERED) | ARGS,
+        Semantics::Exit => 1,
+    }
+}
+
+/// The registers that may hold a pointer into a stack at each slot. The program starts with
+/// only r10 one; any other function may be given stack pointers as arguments.
+fn may_hold_stack_pointers(program: &[Instruction], cfg: &Cfg, slots: usize) -> Vec<u16> {
+    let mut may_in = vec![0u16; slots];
+    for (i, &function) in cfg.functions.iter().enumerate() {
+        may_in[function] = FRAME_POINTER | if i == 0 { 0 } else { ARGS };
+    }
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for insn in program {
+            let after = stack_pointers_after(insn, may_in[insn.pc]);
+            for next in Cfg::successors(insn) {
+                if may_in[next] | after != may_in[next] {
+                    may_in[next] |= after;
+                    changed = true;
+                }
+            }
+        }
+    }
+    may_in
+}
+
+fn stack_pointers_after(insn: &Instruction, before: u16) -> u16 {
+    let d = 1u16 << insn.dst;
+    let s = 1u16 << insn.src;
+    let src_may = before & s != 0;
+    let set = |mask: u16, on: bool| if on { before | mask } else { before & !mask };
+    match insn.def().sem {
+        Semantics::Alu {
+            op: AluOp::Mov | AluOp::Movsx { .. },
+            operand,
+            ..
+        } => set(d, operand == Operand::Reg && src_may),
+        Semantics::Alu {
+            operand: Operand::Reg,
+            ..
+        } => before | if src_may { d } else { 0 },
+        Semantics::LoadImm64 { .. } => set(d, false),
+        // A spilled stack pointer comes back from the stack.
+        Semantics::Load { .. } => set(d, before & s != 0),
+        Semantics::Atomic {
+            op: AtomicOp::Cmpxchg,
+            ..
+        } => set(1, before & d != 0),
+        Semantics::Atomic { fetch: true, .. } => set(s, before & d != 0),
+        Semantics::LegacyPacketLoad { .. } | Semantics::Call(CallKind::Helper) => {
+            before & !CLOBBERED
+        }
+        // Whatever a function returns, conservatively.
+        Semantics::Call(_) => (before & !CLOBBERED) | 1,
+        _ => before,
+    }
+}
