@@ -109,7 +109,7 @@ impl Verifier<'_> {
 
     fn check_arg(
         &self,
-        st: &State,
+        st: &mut State,
         proto: &Prototype,
         r: u8,
         arg: &Arg,
@@ -167,7 +167,8 @@ impl Verifier<'_> {
                 }
                 let map = &self.maps[m as usize];
                 let size = if *arg == Arg::MapKey { map.key_size } else { map.value_size };
-                self.helper_memory(st, r, size as u64, *arg == Arg::MapValueOut, proto)?;
+                let out = *arg == Arg::MapValueOut;
+                self.helper_memory(st, r, size as u64, !out, out, proto)?;
             }
             Arg::ReadMem { nullable } | Arg::WriteMem { nullable } | Arg::ReadWriteMem { nullable } => {
                 let size_reg = st.reg(r + 1);
@@ -193,10 +194,13 @@ impl Verifier<'_> {
                 if size.umax == 0 && reg.is_zero() {
                     return Ok(());
                 }
-                let write = matches!(arg, Arg::WriteMem { .. });
-                self.helper_memory(st, r, size.umax, write, proto)?;
+                let reads = !matches!(arg, Arg::WriteMem { .. });
+                let writes = !matches!(arg, Arg::ReadMem { .. });
+                self.helper_memory(st, r, size.umax, reads, writes, proto)?;
             }
-            Arg::FixedMem { size, uninit, .. } => self.helper_memory(st, r, size as u64, uninit, proto)?,
+            Arg::FixedMem { size, write, uninit, .. } => {
+                self.helper_memory(st, r, size as u64, !uninit, write || uninit, proto)?
+            }
             Arg::Ctx { nullable } => match p {
                 _ if nullable && reg.is_zero() => {}
                 Some(ptr) if ptr.kind == PtrKind::Ctx => {
@@ -295,13 +299,15 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// Argument `r` points to `size` bytes the helper reads (or writes, `write`).
+    /// Argument `r` points to `size` bytes the helper `reads` (so they must be initialized)
+    /// and `writes` (so they must be writable, and what was there is gone).
     fn helper_memory(
         &self,
-        st: &State,
+        st: &mut State,
         r: u8,
         size: u64,
-        write: bool,
+        reads: bool,
+        writes: bool,
         proto: &Prototype,
     ) -> Result<(), Fault> {
         let reg = st.reg(r);
@@ -313,8 +319,10 @@ impl Verifier<'_> {
                 .suggest(format!("check r{r} against NULL before the call")));
         }
         let size_i = size as i64;
-        let lo = p.off + p.var.smin;
-        let hi = p.off + p.var.smax.max(p.var.umax.min(i64::MAX as u64) as i64) + size_i;
+        // The address is the base plus the offsets, as signed numbers (a huge unsigned
+        // offset is a negative one); pointer arithmetic keeps them within +-2^29.
+        let lo = p.off.saturating_add(p.var.smin);
+        let hi = p.off.saturating_add(p.var.smax).saturating_add(size_i);
         let outside = |len: i64, what: &str| {
             Err(Fault::new(
                 if what == "map value" { Rule::MapValue } else { Rule::InvalidMemoryAccess },
@@ -332,16 +340,23 @@ impl Verifier<'_> {
                 }
                 self.note_depth(st, frame, lo);
                 let leaks = self.env.options.allow_ptr_leaks();
-                if !write {
-                    st.frames[frame as usize].stack.check_readable(lo, hi, leaks, leaks).map_err(|(o, _)| {
+                let stack = &mut st.frames[frame as usize].stack;
+                // As the kernel: a buffer at a variable offset must be initialized even when
+                // the helper only writes it, since which bytes it writes is not known.
+                if reads || !p.fixed() {
+                    stack.check_readable(lo, hi, leaks, leaks).map_err(|(o, _)| {
                         Fault::new(Rule::Stack, &[r], format!("bpf_{} reads stack byte {o}, which was never written (invalid indirect read from stack R{r} off {lo}+0 size {size})", proto.name()))
                             .suggest("initialize the buffer (e.g. `= {}` or memset) before passing it")
                     })?;
                 }
+                if writes {
+                    // What the helper writes is data: spilled registers there are gone.
+                    stack.clobber(lo, hi);
+                }
                 Ok(())
             }
             PtrKind::Packet | PtrKind::PacketMeta => {
-                if write && !self.env.spec.is_some_and(|s| s.may_write_packet()) {
+                if writes && !self.env.spec.is_some_and(|s| s.may_write_packet()) {
                     return Err(Fault::new(Rule::Packet, &[r], "this program type may not write the packet (helper access to the packet is not allowed)"));
                 }
                 if p.var.smin < 0 || p.off < 0 || p.off + size_i > p.range {
@@ -352,7 +367,7 @@ impl Verifier<'_> {
             }
             PtrKind::MapValue(m) => {
                 let map = &self.maps[m as usize];
-                if write && map.read_only() {
+                if writes && map.read_only() {
                     return Err(Fault::new(Rule::MapValue, &[r], format!("bpf_{} would write the read-only map '{}' (write into map forbidden)", proto.name(), map.name)));
                 }
                 if lo < 0 || hi > map.value_size as i64 {
@@ -360,14 +375,14 @@ impl Verifier<'_> {
                 }
                 Ok(())
             }
-            PtrKind::MapKey(m) if !write => {
+            PtrKind::MapKey(m) if !writes => {
                 let len = self.maps[m as usize].key_size as i64;
                 if lo < 0 || hi > len {
                     return outside(len, "map key");
                 }
                 Ok(())
             }
-            PtrKind::Mem { size: len, read_only } if !(write && read_only) => {
+            PtrKind::Mem { size: len, read_only } if !(writes && read_only) => {
                 if lo < 0 || hi > len as i64 {
                     return outside(len as i64, "memory");
                 }

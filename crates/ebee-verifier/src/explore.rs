@@ -98,6 +98,10 @@ pub(crate) struct Verifier<'a> {
     depths: RefCell<BTreeMap<usize, i64>>,
     calls: RefCell<BTreeSet<(usize, usize)>>,
     tail_callers: RefCell<BTreeSet<usize>>,
+    /// Memory instructions seen: the pointer kind of the first path that reached each, and
+    /// whether every path did with a pointer whose memory the host backs exactly as the
+    /// verifier assumes ([`direct_memory`]).
+    accesses: RefCell<BTreeMap<usize, SeenAccess>>,
     pub stats: Stats,
 }
 
@@ -133,6 +137,7 @@ impl<'a> Verifier<'a> {
             depths: RefCell::default(),
             calls: RefCell::default(),
             tail_callers: RefCell::default(),
+            accesses: RefCell::default(),
             stats: Stats::default(),
         })
     }
@@ -247,6 +252,17 @@ impl<'a> Verifier<'a> {
         Ok(self.stats)
     }
 
+    /// The memory instructions proved in bounds on every path, through pointers to memory
+    /// the host backs as the verifier assumes (after a successful [`Verifier::run`]).
+    pub(crate) fn direct_accesses(&self) -> Vec<usize> {
+        let accesses = self.accesses.borrow();
+        accesses
+            .iter()
+            .filter(|(_, seen)| seen.all_direct)
+            .map(|(&pc, _)| pc)
+            .collect()
+    }
+
     /// At a place paths meet: stop when a saved state covers this one, refuse a loop that
     /// came back to a state it had, else save this state. Because paths wait last in,
     /// first out, the saved states whose exploration is unfinished are exactly the
@@ -332,6 +348,29 @@ impl<'a> Verifier<'a> {
     fn step(&self, st: &mut State, insn: &Instruction) -> Result<Step, Fault> {
         let pc = insn.pc;
         let next = pc + insn.slots();
+        let base = match insn.def().sem {
+            Semantics::Load { .. } => Some(insn.src),
+            Semantics::Store { .. } | Semantics::Atomic { .. } => Some(insn.dst),
+            _ => None,
+        };
+        if let (Some(base), Reg::Ptr(p)) = (base, base.map_or(Reg::Uninit, |b| st.reg(b))) {
+            let mut accesses = self.accesses.borrow_mut();
+            let seen = accesses.entry(pc).or_insert(SeenAccess {
+                all_direct: true,
+                kind: p.kind,
+            });
+            seen.all_direct &= direct_memory(p.kind);
+            if pointer_types_clash(seen.kind, p.kind) {
+                return Err(Fault::new(
+                    Rule::InvalidMemoryAccess,
+                    &[base],
+                    format!(
+                        "this instruction accesses {} on one path and {} on another: a context or socket access is rewritten for its structure, so it must always be one (same insn cannot be used with different pointers)",
+                        seen.kind, p.kind
+                    ),
+                ));
+            }
+        }
         match insn.def().sem {
             Semantics::Alu { op, width, operand } => self.alu(st, insn, op, width, operand)?,
             Semantics::Endian { order, bits } => self.endian(st, insn, order, bits)?,
@@ -583,6 +622,39 @@ fn need(cfg: &Cfg, demand: Option<&Demand>, st: &State, pc: usize, frame: usize,
         Some(demand) if current && !demand.demanded(pc, r) => Need::Kind,
         _ => Need::Value,
     }
+}
+
+/// Whether an access through a pointer of `kind` that the verifier proved in bounds is in
+/// bounds of real memory: the stack, the context, the packet, map keys and values and
+/// helper-returned memory are exactly the sizes the verifier checks against; sockets and
+/// flow keys are host structures the VM keeps checking.
+fn direct_memory(kind: PtrKind) -> bool {
+    matches!(
+        kind,
+        PtrKind::Stack { .. }
+            | PtrKind::Ctx
+            | PtrKind::Packet
+            | PtrKind::PacketMeta
+            | PtrKind::MapValue(_)
+            | PtrKind::MapKey(_)
+            | PtrKind::Mem { .. }
+    )
+}
+
+/// What the paths that reached a memory instruction accessed through.
+struct SeenAccess {
+    all_direct: bool,
+    kind: PtrKind,
+}
+
+/// Whether one instruction may not access through both `a` and `b` (the kernel's
+/// `reg_type_mismatch`): accesses to the context and to sockets are rewritten at load for
+/// the structure they reach, so such an instruction must reach the same kind on every path.
+fn pointer_types_clash(a: PtrKind, b: PtrKind) -> bool {
+    let rewritten = |k| matches!(k, PtrKind::Ctx | PtrKind::Socket(_) | PtrKind::BtfObject);
+    let sockets_differ = matches!(a, PtrKind::Socket(_)) && a != b;
+    let differ = std::mem::discriminant(&a) != std::mem::discriminant(&b) || sockets_differ;
+    differ && (rewritten(a) || rewritten(b))
 }
 
 enum Visit {

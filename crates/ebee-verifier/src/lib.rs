@@ -54,11 +54,20 @@ pub use error::{Branch, Rejection, Rule, Stats};
 pub struct Verified {
     /// The work it took.
     pub stats: Stats,
+    /// The slots of the loads, stores and atomics proved in bounds on every path, through
+    /// pointers to memory whose size the verifier knows (stack, context, packet, map keys
+    /// and values, helper-returned memory), ascending: the accesses a VM may run without a
+    /// runtime check.
+    pub safe_accesses: Vec<usize>,
 }
 
 /// Verifies `program` in `env`: `Ok` when every path is safe, else the first error found.
 pub fn verify(program: &ebee_isa::Validated, env: &Environment) -> Result<Verified, Rejection> {
     let mut verifier = explore::Verifier::new(program.instructions(), env)?;
     let stats = verifier.run()?;
-    Ok(Verified { stats })
+    let safe_accesses = verifier.direct_accesses();
+    Ok(Verified {
+        stats,
+        safe_accesses,
+    })
 }

@@ -104,6 +104,11 @@ impl Verifier<'_> {
                 ),
             ));
         }
+        if access == Access::Atomic {
+            // Atomics are always aligned, strict mode or not (the kernel's
+            // `strict_alignment_once`); the VM would refuse a misaligned one.
+            self.alignment(r, &p, off, size, 0, true)?;
+        }
         let loaded = |sign_extend| Reg::Scalar(Scalar::loaded(size, sign_extend));
         let value = match access {
             Access::Load { sign_extend } => loaded(sign_extend),
@@ -126,7 +131,7 @@ impl Verifier<'_> {
                     ));
                 }
                 self.region(r, &p, off, size as u64, map.value_size as i64, "map value")?;
-                self.alignment(r, &p, off, size, 0)?;
+                self.alignment(r, &p, off, size, 0, false)?;
                 if let Some(lock) = map.spin_lock_offset {
                     let (lo, hi) = (
                         p.off + off + p.var.smin,
@@ -248,7 +253,9 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// Strict alignment (`BPF_F_STRICT_ALIGNMENT`): `ip_align + p + off` a multiple of size.
+    /// Strict alignment (`BPF_F_STRICT_ALIGNMENT`, or `always`): `ip_align + p + off` a
+    /// multiple of size.
+    #[allow(clippy::too_many_arguments)]
     fn alignment(
         &self,
         r: u8,
@@ -256,8 +263,9 @@ impl Verifier<'_> {
         off: i64,
         size: u8,
         ip_align: i64,
+        always: bool,
     ) -> Result<(), Fault> {
-        if !self.env.options.strict_alignment || size == 1 {
+        if !(always || self.env.options.strict_alignment) || size == 1 {
             return Ok(());
         }
         let known_low = p.var.var_off.mask & (size as u64 - 1) == 0;
@@ -321,6 +329,7 @@ impl Verifier<'_> {
             } else {
                 0
             },
+            false,
         )
     }
 
@@ -359,6 +368,14 @@ impl Verifier<'_> {
         })
         .map_err(fail)?;
         let field = spec.field_at(off).expect("translate found a field");
+        if access == (Access::Load { sign_extend: true })
+            && matches!(field.kind, FieldKind::Pointer(_))
+        {
+            return Err(fail(format!(
+                "a sign-extending load of the pointer field {}",
+                field.name
+            )));
+        }
         let _ = st;
         Ok(match (access, field.kind) {
             (Access::Load { .. }, FieldKind::Pointer(_)) => Reg::Ptr(Pointer::new(
