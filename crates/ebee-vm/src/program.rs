@@ -168,7 +168,7 @@ impl Vm {
     /// that may be uninitialized, and legacy packet loads (without a context, or without a
     /// [`Vm::with_legacy_packet_load`] hook).
     pub fn load(&self, program: &Validated) -> Result<Program, VmError> {
-        self.load_program(program, None)
+        self.load_program(program, None, &[])
     }
 
     /// As [`Vm::load`], for a program whose r1 at entry is a context described by `context`:
@@ -179,13 +179,33 @@ impl Vm {
         program: &Validated,
         context: &dyn ContextLayout,
     ) -> Result<Program, VmError> {
-        self.load_program(program, Some(context))
+        self.load_program(program, Some(context), &[])
+    }
+
+    /// As [`Vm::load`] or [`Vm::load_with_context`], for a program a verifier proved safe:
+    /// the JIT emits the memory accesses at the slots `safe_accesses` lists without a
+    /// bounds check (the interpreter keeps checking every access).
+    ///
+    /// # Safety
+    ///
+    /// Every slot in `safe_accesses` must be a load, store or atomic that, on every run with
+    /// any input the host may give, stays inside memory the program may access as it
+    /// accesses it: what `ebee_verifier::Verified::safe_accesses` states of the program and
+    /// the environment it verified (its program type's context, its maps, its helpers).
+    pub unsafe fn load_verified(
+        &self,
+        program: &Validated,
+        context: Option<&dyn ContextLayout>,
+        safe_accesses: &[usize],
+    ) -> Result<Program, VmError> {
+        self.load_program(program, context, safe_accesses)
     }
 
     fn load_program(
         &self,
         program: &Validated,
         context: Option<&dyn ContextLayout>,
+        safe_accesses: &[usize],
     ) -> Result<Program, VmError> {
         if self.legacy_packet_load.is_none() {
             let legacy = program
@@ -277,7 +297,22 @@ impl Vm {
         }
         function_entries.sort_unstable();
         function_entries.dedup();
-        let machine_code = self.compile(&code, &function_entries)?;
+        let mut proven = vec![false; code.len()];
+        for &pc in safe_accesses {
+            let memory = code.get(pc).is_some_and(|slot| {
+                matches!(
+                    slot.op.semantics(),
+                    Semantics::Load { .. } | Semantics::Store { .. } | Semantics::Atomic { .. }
+                )
+            });
+            if !memory {
+                return Err(VmError::Jit {
+                    reason: format!("slot {pc} is said to be a safe access but is none"),
+                });
+            }
+            proven[pc] = true;
+        }
+        let machine_code = self.compile(&code, &function_entries, &proven)?;
         Ok(Program {
             machine_code,
             function_entries,
@@ -293,17 +328,23 @@ impl Vm {
 
 impl Vm {
     /// The code of the chosen backend for `slots`.
-    fn compile(&self, slots: &[Slot], function_entries: &[usize]) -> Result<Code, VmError> {
+    fn compile(
+        &self,
+        slots: &[Slot],
+        function_entries: &[usize],
+        proven: &[bool],
+    ) -> Result<Code, VmError> {
         match self.backend {
             Backend::Interpreter => Ok(Code::Interpreted),
             #[cfg(all(target_arch = "x86_64", not(miri)))]
             Backend::Jit => Ok(Code::Jit(Arc::new(crate::jit::JitCode::compile(
                 slots,
                 function_entries,
+                proven,
             )?))),
             #[cfg(not(all(target_arch = "x86_64", not(miri))))]
             Backend::Jit => {
-                let _ = (slots, function_entries);
+                let _ = (slots, function_entries, proven);
                 Err(VmError::Jit {
                     reason: "this build has no JIT (x86-64 only)".to_string(),
                 })

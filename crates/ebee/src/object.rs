@@ -130,9 +130,12 @@ impl ObjectBuilder {
             resolve_map_references(&mut instructions, runtime.maps(), &program.name)?;
             engine.bind_kfuncs(&mut instructions, &program);
             check_calls(&instructions, &program, type_spec, engine.custom())?;
-            if self.verify {
-                crate::verification::verify(&engine, &program, type_spec, &map_infos)?;
-            }
+            let verified = match self.verify {
+                true => Some(crate::verification::verify(
+                    &engine, &program, type_spec, &map_infos,
+                )?),
+                false => None,
+            };
             let mut registry = helpers::build_registry(type_spec);
             engine.register_custom(&mut registry);
             let mut vm = ebee_vm::Vm::new(registry)
@@ -143,11 +146,13 @@ impl ObjectBuilder {
             }
             let instructions = ebee_isa::Validated::new(instructions)
                 .map_err(|source| Error::load(&program, ebee_vm::VmError::Isa(source)))?;
-            let loaded = match type_spec {
-                Some(spec) => vm.load_with_context(&instructions, spec),
-                None => vm.load(&instructions),
-            }
-            .map_err(|source| Error::load(&program, source))?;
+            let context = type_spec.map(|spec| spec as &dyn ebee_vm::ContextLayout);
+            let safe_accesses = verified.as_ref().map_or(&[][..], |v| &v.safe_accesses);
+            // SAFETY: `safe_accesses` is what the verifier proved of these instructions (the
+            // same slots, map references resolved to the maps `map_infos` describes) with
+            // this program type's context and helpers: those accesses stay in bounds.
+            let loaded = unsafe { vm.load_verified(&instructions, context, safe_accesses) }
+                .map_err(|source| Error::load(&program, source))?;
             let loaded = Arc::new(loaded);
             let id = next_program_id();
             runtime.register_program(id, loaded.clone());

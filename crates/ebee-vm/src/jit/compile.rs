@@ -91,6 +91,8 @@ pub(super) struct Compiled {
 struct Compiler<'c> {
     ops: Assembler,
     code: &'c [Slot],
+    /// The slots whose memory access a verifier proved in bounds: no check is emitted.
+    proven: &'c [bool],
     /// The label of each slot that starts a basic block.
     labels: Vec<Option<DynamicLabel>>,
     /// Instructions in the block each leader starts.
@@ -102,14 +104,20 @@ struct Compiler<'c> {
     fail: DynamicLabel,
 }
 
-/// Compiles `code` (a loaded program's slots) whose functions start at `function_entries`.
-pub(super) fn compile(code: &[Slot], function_entries: &[usize]) -> std::io::Result<Compiled> {
+/// Compiles `code` (a loaded program's slots) whose functions start at `function_entries`;
+/// the accesses at slots `proven` marks are emitted without a bounds check.
+pub(super) fn compile(
+    code: &[Slot],
+    function_entries: &[usize],
+    proven: &[bool],
+) -> std::io::Result<Compiled> {
     let mut ops = Assembler::new()?;
     let abort = ops.new_dynamic_label();
     let fail = ops.new_dynamic_label();
     let mut compiler = Compiler {
         ops,
         code,
+        proven,
         labels: vec![None; code.len()],
         block_len: vec![0; code.len()],
         out_of_line: Vec::new(),

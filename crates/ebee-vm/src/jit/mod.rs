@@ -46,9 +46,13 @@ impl std::fmt::Debug for JitCode {
 
 impl JitCode {
     /// Compiles the slots of a loaded program.
-    pub(crate) fn compile(code: &[Slot], function_entries: &[usize]) -> Result<JitCode, VmError> {
+    pub(crate) fn compile(
+        code: &[Slot],
+        function_entries: &[usize],
+        proven: &[bool],
+    ) -> Result<JitCode, VmError> {
         let jit_error = |reason: String| VmError::Jit { reason };
-        let compiled = compile::compile(code, function_entries)
+        let compiled = compile::compile(code, function_entries, proven)
             .map_err(|e| jit_error(format!("cannot map memory for machine code: {e}")))?;
         let buffer = compiled
             .ops

@@ -10,9 +10,14 @@ impl Compiler<'_> {
     /// Leaves `base + offset` in r11, checked for a `size`-byte access: inline against the
     /// cached region (the packet or map value the program works on, most of the time), out
     /// of line against the current frame's stack, and otherwise through
-    /// [`state::check_access`]. A [`frame_access`] needs no check at all.
+    /// [`state::check_access`]. A [`frame_access`] needs no check at all, nor an access
+    /// the verifier proved in bounds.
     pub(super) fn address(&mut self, pc: usize, slot: &Slot, base: u8, size: u8, write: bool) {
         let offset = slot.off;
+        if self.proven[pc] {
+            dynasm!(self.ops ; .arch x64 ; lea r11, [Rq(base) + offset as i32]);
+            return;
+        }
         if frame_access(slot) {
             dynasm!(self.ops ; .arch x64 ; lea r11, [rbp + offset as i32]);
             return;
