@@ -23,6 +23,10 @@
 //!   is nothing to compare ebee's verdict with.
 //!
 //! Without `bpf()` (not root) the test skips: the kernel's verdicts are its reference.
+//!
+//! The table is the `test` (debug) profile's: where ebee's verifier overflows an integer it
+//! panics there (`panicked`) and wraps in release, which may give another verdict (with
+//! `--release`, `verifier_var_off access_max_out_of_bound` is a false accept).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
