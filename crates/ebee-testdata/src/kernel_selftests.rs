@@ -11,6 +11,9 @@
 //! * [`kernel_verdict`] loads one program into the kernel, privileged or not ([`Mode`]).
 //! * [`Expect::judge`] compares a verdict with the annotations; [`table_row`] writes the
 //!   line of `kernel_selftests/kernel_agreement.txt` for it.
+//! * [`ebee_verdict`] gives the same program to ebee's own verifier ([`ebee_input`]: the
+//!   environment ebee builds for an object it loads), for `kernel_selftests/ebee_agreement.txt`;
+//!   [`kernel_verdict_timed`] times the kernel's load, for comparing verification speed.
 //!
 //! ```no_run
 //! use ebee_testdata::kernel_selftests::{kernel_verdict, prepare, programs, Mode};
@@ -29,6 +32,7 @@ use std::fmt;
 mod attach;
 mod build;
 mod compile;
+mod ebee;
 mod kernel;
 mod maps;
 mod matching;
@@ -39,8 +43,12 @@ pub use build::{
     cache_dir, prepare, Build, CompileFailure, PrepareError, BPFTOOL, CLANG, KERNEL_SOURCE_PACKAGE,
     KERNEL_SOURCE_TARBALL, SELFTESTS_DIR, VMLINUX_BTF,
 };
-pub use kernel::{kernel_verdict, load_attributes, LoadAttributes, LOG_BUFFER_SIZE};
-pub use maps::{is_unpriv_capable_map, POISON_LDIMM64_MAP_BASE};
+pub use ebee::{ebee_input, ebee_verdict, EbeeInput, EbeeVerdict, NotVerifiable};
+pub use kernel::{
+    kernel_verdict, kernel_verdict_timed, load_attributes, LoadAttributes, TimedLoad,
+    BPF_LOG_STATS, LOG_BUFFER_SIZE,
+};
+pub use maps::{is_unpriv_capable_map, unprivileged_slots, POISON_LDIMM64_MAP_BASE};
 pub use matching::{first_missing_message, message_regex, Agreement};
 pub use programs::{object_programs, programs, SelftestObject, SelftestProgram};
 pub use tags::{
@@ -164,8 +172,9 @@ impl KernelVerdict {
 /// Longest reason a table row carries.
 const MAX_REASON: usize = 240;
 
-/// One line of text, at most [`MAX_REASON`] characters.
-fn one_line(text: &str) -> String {
+/// One line of text, at most 240 characters (whitespace, tabs and newlines flattened), as
+/// the tables' reasons are.
+pub fn one_line(text: &str) -> String {
     // `split_whitespace` also flattens the tabs and newlines of logs.
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(MAX_REASON) {
@@ -176,7 +185,7 @@ fn one_line(text: &str) -> String {
 
 /// The verifier's complaint in a log: its last line that is not a statistic (`processed 0
 /// insns …`); empty when there is none.
-pub(crate) fn complaint(log: &str) -> &str {
+pub fn complaint(log: &str) -> &str {
     log.lines()
         .rev()
         .map(str::trim)

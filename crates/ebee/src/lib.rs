@@ -58,7 +58,7 @@ mod raw;
 mod runner;
 mod runtime;
 pub mod trace_sink;
-mod verification;
+pub mod verification;
 
 /// The program-type specs (from `ebee-spec`): context layouts, allowed helpers, verdicts.
 pub use ebee_spec::program_type;

@@ -239,7 +239,7 @@ fn next_program_id() -> u32 {
 /// gives (sock_addr, cgroup_skb and cgroup/sock rules depend on it), or the name of a type
 /// override gives. `None` (types without a spec) runs the program with a generic context of
 /// host bytes.
-pub(crate) fn type_spec(program: &ebee_object::LinkedProgram) -> Option<&'static ProgramTypeSpec> {
+pub fn type_spec(program: &ebee_object::LinkedProgram) -> Option<&'static ProgramTypeSpec> {
     let prog_type = program.kind.prog_type()?;
     let attach_type = ebee_object::expected_attach_type(attach_section(program));
     program_type::spec_for(prog_type, attach_type)

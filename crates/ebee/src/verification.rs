@@ -1,6 +1,10 @@
 //! Verifying a linked program before it loads: the object's maps and the program's type as
 //! the verifier sees them, the engine's own helpers and kfuncs allowed, and a refusal turned
 //! into an [`Error::Verification`] naming the source line.
+//!
+//! The pieces of the verifier's [`Environment`] that come from the object ([`map_infos`],
+//! [`type_spec`], [`environment`]) are public, for tools that judge ebee's verifier on
+//! objects without an [`Engine`] (the kernel selftests harness of `ebee-testdata`).
 
 use crate::engine::Engine;
 use crate::error::Error;
@@ -9,8 +13,13 @@ use ebee_spec::helper::Prototype;
 use ebee_spec::program_type::ProgramTypeSpec;
 use ebee_verifier::{Environment, MapInfo, Verified};
 
-/// The verifier's view of the object's maps, after libbpf's load-time adjustments.
-pub(crate) fn map_infos(spec: &ObjectSpec, ncpus: usize) -> Vec<MapInfo> {
+pub use crate::object::type_spec;
+
+/// The verifier's view of the object's maps, after libbpf's load-time adjustments for a
+/// machine with `ncpus` possible CPUs (per-CPU value sizes, ring buffer sizes): the
+/// [`Environment::maps`] of the object's programs, indexed as their map references are.
+/// `.rodata` maps are read-only to programs (`BPF_F_RDONLY_PROG`), as libbpf makes them.
+pub fn map_infos(spec: &ObjectSpec, ncpus: usize) -> Vec<MapInfo> {
     spec.maps().iter().map(|def| map_info(def, ncpus)).collect()
 }
 
@@ -37,6 +46,20 @@ fn map_info(def: &ebee_object::MapSpec, ncpus: usize) -> MapInfo {
     info
 }
 
+/// The verifier's environment for `program` of type `type_spec` (see [`type_spec`]) using
+/// `maps` (see [`map_infos`]), loaded by root with default options: whether it has BTF
+/// function info, no helpers beyond the kernel's and no kfuncs (an [`Engine`] adds its own).
+pub fn environment<'a>(
+    program: &LinkedProgram,
+    type_spec: Option<&'static ProgramTypeSpec>,
+    maps: &'a [MapInfo],
+) -> Environment<'a> {
+    let mut env = Environment::new(type_spec, maps);
+    env.func_info =
+        !program.functions.is_empty() && program.functions.iter().all(|f| f.btf_type_id.is_some());
+    env
+}
+
 /// Verifies `program` of type `type_spec` against `maps`, as `engine` will run it.
 pub(crate) fn verify(
     engine: &Engine,
@@ -58,11 +81,9 @@ pub(crate) fn verify(
             gpl_only: false,
         })
         .collect();
-    let mut env = Environment::new(type_spec, maps);
+    let mut env = environment(program, type_spec, maps);
     env.extra_helpers = &extra;
     env.kfuncs = engine.custom().iter().any(|c| c.key.is_err());
-    env.func_info =
-        !program.functions.is_empty() && program.functions.iter().all(|f| f.btf_type_id.is_some());
     ebee_verifier::verify(&program.instructions, &env).map_err(|rejection| Error::Verification {
         program: program.name.clone(),
         line: program.source_line(rejection.pc).map(|l| l.to_string()),

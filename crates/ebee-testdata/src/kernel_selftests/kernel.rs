@@ -33,9 +33,65 @@ pub const LOG_BUFFER_SIZE: usize = 2 << 20;
 /// selftests' unprivileged runs, which drop those too and need
 /// `kernel.unprivileged_bpf_disabled=0`.
 pub fn kernel_verdict(program: &SelftestProgram, mode: Mode) -> KernelVerdict {
-    match prepare_and_load(program, mode) {
-        Ok(verdict) => verdict,
+    match prepare_and_load(program, mode, None) {
+        Ok((verdict, _)) => verdict,
         Err(reason) => KernelVerdict::NotLoadable(reason),
+    }
+}
+
+/// `BPF_LOG_STATS`: the log level at which the kernel's log is only its statistics
+/// (`verification time N usec`, `stack depth …`, `processed N insns …`).
+pub const BPF_LOG_STATS: u32 = 4;
+
+/// A load timed: what the kernel did, and how long its `BPF_PROG_LOAD` took.
+#[derive(Clone, Debug)]
+pub struct TimedLoad {
+    /// The verdict, as [`kernel_verdict`] gives it.
+    pub verdict: KernelVerdict,
+    /// The wall-clock time of the `BPF_PROG_LOAD` call alone (not the BTF and maps before
+    /// it, nor closing the program after); `None` when it was not made.
+    pub load_time: Option<std::time::Duration>,
+}
+
+impl TimedLoad {
+    /// The kernel's own `verification time N usec` from the log, when it has one (an
+    /// accepted program's log has it at log levels with [`BPF_LOG_STATS`]).
+    pub fn verification_micros(&self) -> Option<u64> {
+        let log = match &self.verdict {
+            KernelVerdict::Accepted { log } | KernelVerdict::Rejected { log, .. } => log,
+            KernelVerdict::NotLoadable(_) => return None,
+        };
+        stat_after(log, "verification time ")
+    }
+
+    /// The `processed N insns` of the log, when it has one.
+    pub fn processed_insns(&self) -> Option<u64> {
+        let log = match &self.verdict {
+            KernelVerdict::Accepted { log } | KernelVerdict::Rejected { log, .. } => log,
+            KernelVerdict::NotLoadable(_) => return None,
+        };
+        stat_after(log, "processed ")
+    }
+}
+
+/// The number after `prefix` at the start of one of the log's lines.
+fn stat_after(log: &str, prefix: &str) -> Option<u64> {
+    log.lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(prefix))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// [`kernel_verdict`] at log level `log_level` instead of the annotations'
+/// ([`BPF_LOG_STATS`] for the kernel's verification time), with the load timed.
+pub fn kernel_verdict_timed(program: &SelftestProgram, mode: Mode, log_level: u32) -> TimedLoad {
+    match prepare_and_load(program, mode, Some(log_level)) {
+        Ok((verdict, load_time)) => TimedLoad { verdict, load_time },
+        Err(reason) => TimedLoad {
+            verdict: KernelVerdict::NotLoadable(reason),
+            load_time: None,
+        },
     }
 }
 
@@ -105,8 +161,17 @@ pub fn load_attributes(program: &SelftestProgram) -> Result<LoadAttributes, Unlo
     })
 }
 
-fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdict, Unloadable> {
-    let attributes = load_attributes(program)?;
+/// The load, at the annotations' log level or `log_level`, with the time its
+/// `BPF_PROG_LOAD` took.
+fn prepare_and_load(
+    program: &SelftestProgram,
+    mode: Mode,
+    log_level: Option<u32>,
+) -> Result<(KernelVerdict, Option<std::time::Duration>), Unloadable> {
+    let mut attributes = load_attributes(program)?;
+    if let Some(level) = log_level {
+        attributes.log_level = level;
+    }
     let (Ok(spec), Ok(linked)) = (&program.object.spec, &program.linked) else {
         return Err(Unloadable::Setup("load_attributes checked these".into()));
     };
@@ -117,7 +182,7 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
         .collect();
     resolve_kfuncs(linked, &mut insns)?;
     let unprivileged = mode == Mode::Unprivileged;
-    let load = move || -> Result<KernelVerdict, Unloadable> {
+    let load = move || -> Result<(KernelVerdict, Option<std::time::Duration>), Unloadable> {
         // As libbpf: a refused BTF is left out (its `kernel_needs_btf` is false for these
         // programs), and the load goes on without BTF, maps' types and function info.
         let (btf, btf_refused) = match spec.btf() {
@@ -153,7 +218,10 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
             log_level: attributes.log_level,
             log_size: LOG_BUFFER_SIZE,
         };
-        Ok(match RawProgram::load_spec(&load_spec) {
+        let started = std::time::Instant::now();
+        let loaded = RawProgram::load_spec(&load_spec);
+        let load_time = started.elapsed();
+        let verdict = match loaded {
             Ok((_, log)) => KernelVerdict::Accepted { log },
             Err(ebee_kernel::Error::ProgramLoad {
                 message,
@@ -178,7 +246,8 @@ fn prepare_and_load(program: &SelftestProgram, mode: Mode) -> Result<KernelVerdi
                 log: verifier_log,
             },
             Err(other) => return Err(Unloadable::Setup(other.to_string())),
-        })
+        };
+        Ok((verdict, Some(load_time)))
     };
     match mode {
         Mode::Privileged => load(),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use ebee_abi::flags::BPF_F_ZERO_SEED;
 use ebee_abi::MapType;
 use ebee_kernel::{RawBtf, RawMapFd, RawMapSpec};
-use ebee_object::{DataSection, MapOrigin, MapSpec, SlotTarget};
+use ebee_object::{DataSection, MapOrigin, MapReference, MapSpec, SlotTarget};
 
 use super::Unloadable;
 
@@ -223,14 +223,50 @@ impl CreatedMaps {
                     let offset = reference.value_offset.unwrap_or(0);
                     insns[pc + 1] = u64::from(offset) << 32;
                 }
-                _ => {
-                    // BPF_JMP | BPF_CALL, no registers, imm = base + map index.
-                    let imm = POISON_LDIMM64_MAP_BASE.wrapping_add(reference.map_index as i32);
-                    let call = 0x85 | (u64::from(imm as u32) << 32);
-                    insns[pc] = call;
-                    insns[pc + 1] = call;
-                }
+                _ => poison(&reference, insns),
             }
         }
     }
+}
+
+/// Rewrites a map reference's `lddw` (both slots) into libbpf's poison for a map it did not
+/// create: two `call` [`POISON_LDIMM64_MAP_BASE`]` + map index`. `insns` must hold both
+/// slots.
+fn poison(reference: &MapReference, insns: &mut [u64]) {
+    // BPF_JMP | BPF_CALL, no registers, imm = base + map index.
+    let imm = POISON_LDIMM64_MAP_BASE.wrapping_add(reference.map_index as i32);
+    let call = 0x85 | (u64::from(imm as u32) << 32);
+    insns[reference.pc] = call;
+    insns[reference.pc + 1] = call;
+}
+
+/// `program`'s instruction slots as an unprivileged run gives them to a verifier: with the
+/// references to the maps of `maps` it leaves out (not [`is_unpriv_capable_map`]) poisoned,
+/// as [`kernel_verdict`](super::kernel_verdict) poisons them; `None` when it leaves none
+/// out (the linked code is then what it loads).
+pub fn unprivileged_slots(
+    program: &ebee_object::LinkedProgram,
+    maps: &[MapSpec],
+) -> Option<Vec<u64>> {
+    let left_out: Vec<MapReference> = program
+        .map_references()
+        .filter(|r| {
+            maps.get(r.map_index)
+                .is_some_and(|m| !is_unpriv_capable_map(m))
+        })
+        .collect();
+    if left_out.is_empty() {
+        return None;
+    }
+    let mut insns: Vec<u64> = program
+        .to_bytes()
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+        .collect();
+    for reference in &left_out {
+        if reference.pc + 1 < insns.len() {
+            poison(reference, &mut insns);
+        }
+    }
+    Some(insns)
 }
