@@ -146,11 +146,13 @@ fn null_check(st: State, p: Pointer, cond: Cond) -> Ways {
     }
 }
 
-/// A packet pointer and the pointer bounding it (data and data_end, or data_meta and data).
+/// A packet pointer and the pointer bounding it (data and data_end, or data_meta and data
+/// itself: a pointer past data bounds nothing, the kernel's `reg_is_init_pkt_pointer`).
 fn packet_pair(a: &Pointer, b: &Pointer) -> bool {
+    let data = |p: &Pointer| p.kind == PtrKind::Packet && p.off == 0 && p.fixed();
     let bounds = |p: &Pointer, end: &Pointer| {
         (p.kind == PtrKind::Packet && end.kind == PtrKind::PacketEnd)
-            || (p.kind == PtrKind::PacketMeta && end.kind == PtrKind::Packet)
+            || (p.kind == PtrKind::PacketMeta && data(end))
     };
     bounds(a, b) || bounds(b, a)
 }
