@@ -300,3 +300,43 @@ fn both_engines_give_the_same_verdicts_and_a_bad_engine_is_refused() {
     assert!(!ok);
     assert!(stderr.contains("unknown engine `fast`"), "{stderr}");
 }
+
+/// Loads verify: a program the verifier refuses (`bpf_redirect_map` on an array, which Linux
+/// refuses too) is not run, with the verifier's diagnostic and a failing exit; with
+/// `--unverified` it runs in the checked mode.
+#[test]
+fn run_refuses_what_does_not_verify_unless_unverified() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let object = dir.join("packet_redirect_map.bpf.o");
+    let status = Command::new("clang-19")
+        .args(["-O2", "-g", "-target", "bpf"])
+        .arg("-I/usr/include/x86_64-linux-gnu")
+        .arg("-c")
+        .arg(repo().join("crates/ebee/tests/bpf/packet_redirect_map.bpf.c"))
+        .arg("-o")
+        .arg(&object)
+        .status()
+        .expect("clang-19 runs");
+    assert!(status.success(), "clang-19 failed");
+    let packet = dir.join("redirect_packet.bin");
+    std::fs::write(&packet, [0u8; 64]).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            object.to_str().unwrap(),
+            "--program",
+            "xdp_redirect_map",
+            "--data-in",
+            packet.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        ebee(&args)
+    };
+    let (ok, _, stderr) = run(&[]);
+    assert!(!ok, "refused");
+    assert!(stderr.contains("does not verify"), "{stderr}");
+    assert!(stderr.contains("bpf_redirect_map"), "{stderr}");
+    let (ok, stdout, stderr) = run(&["--unverified"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("retval"), "{stdout}");
+}
