@@ -376,7 +376,6 @@ impl Verifier<'_> {
                 field.name
             )));
         }
-        let _ = st;
         Ok(match (access, field.kind) {
             (Access::Load { .. }, FieldKind::Pointer(_)) => Reg::Ptr(Pointer::new(
                 match field.name {
@@ -387,6 +386,23 @@ impl Verifier<'_> {
                 },
                 0,
             )),
+            // ebee has no sockets, so the host's `sk` is always NULL; the kernel's type is
+            // a socket or NULL (sock_common in `__sk_buff`), which the program must check.
+            (Access::Load { .. }, FieldKind::Null) if field.name == "sk" && size == 8 => {
+                let skb = matches!(
+                    spec.packet,
+                    ebee_spec::program_type::PacketContext::Skb { .. }
+                );
+                let kind = if skb {
+                    SocketKind::Common
+                } else {
+                    SocketKind::Full
+                };
+                let mut socket = Pointer::new(PtrKind::Socket(kind), 0);
+                socket.maybe_null = true;
+                socket.id = st.fresh_id();
+                Reg::Ptr(socket)
+            }
             (Access::Load { sign_extend }, _) => Reg::Scalar(Scalar::loaded(size, sign_extend)),
             _ => Reg::Uninit,
         })
