@@ -12,9 +12,15 @@
 //! Two passes over each function: forward, the registers that may hold a stack pointer (a
 //! store through one is a spill, whose value matters); backward, the registers whose value
 //! may reach a place where it matters ("demanded").
+//!
+//! As in the kernel, a conditional jump demands its operands only where a path found it
+//! decided (one way impossible): where both ways are explored, every value is safe on the
+//! way it takes. Which jumps are decided is known only after exploring, so [`crate::verify`]
+//! explores again with the jumps found decided until no new one is found.
 
 use crate::cfg::Cfg;
 use ebee_isa::{AluOp, AtomicOp, CallKind, Instruction, Operand, Semantics};
+use std::collections::BTreeSet;
 
 /// r1-r5.
 const ARGS: u16 = 0b11_1110;
@@ -29,9 +35,32 @@ pub struct Demand {
 }
 
 impl Demand {
-    /// Analyses `program`, whose structure `cfg` has checked.
-    pub fn new(program: &[Instruction], cfg: &Cfg) -> Demand {
+    /// Analyses `program`, whose structure `cfg` has checked. A conditional jump's operands
+    /// are demanded only at the slots `decided` lists: the jumps some path found to go one
+    /// way only (see [`crate::verify`]).
+    ///
+    /// The program's return value is demanded only where `return_checked` (its type has a
+    /// return range), unless its first function is also called.
+    pub fn new(
+        program: &[Instruction],
+        cfg: &Cfg,
+        decided: &BTreeSet<usize>,
+        return_checked: bool,
+    ) -> Demand {
         let slots = program.last().map_or(0, |i| i.pc + i.slots());
+        let entry_called = program.iter().any(|i| {
+            let callee = match i.op {
+                ebee_isa::Op::CallLocal => i.branch_target(),
+                _ => i.function_reference(),
+            };
+            callee == Some(0)
+        });
+        let r0_free_at = |insn: &Instruction| {
+            !return_checked
+                && !entry_called
+                && cfg.function_of(insn.pc) == 0
+                && insn.def().sem == Semantics::Exit
+        };
         let stack_pointers = may_hold_stack_pointers(program, cfg, slots);
         let mut demanded_in = vec![0u16; slots];
         let mut changed = true;
@@ -39,7 +68,12 @@ impl Demand {
             changed = false;
             for insn in program.iter().rev() {
                 let out = Cfg::successors(insn).fold(0, |m, s| m | demanded_in[s]);
-                let before = demanded_before(insn, out, stack_pointers[insn.pc]) | FRAME_POINTER;
+                let decided = decided.contains(&insn.pc);
+                let before = match r0_free_at(insn) {
+                    true => 0,
+                    false => demanded_before(insn, out, stack_pointers[insn.pc], decided),
+                };
+                let before = before | FRAME_POINTER;
                 if before != demanded_in[insn.pc] {
                     demanded_in[insn.pc] = before;
                     changed = true;
@@ -55,9 +89,9 @@ impl Demand {
     }
 }
 
-/// The registers demanded before `insn`, given those demanded after it (`out`) and those
-/// that may hold a stack pointer before it.
-fn demanded_before(insn: &Instruction, out: u16, stack_pointers: u16) -> u16 {
+/// The registers demanded before `insn`, given those demanded after it (`out`), those that
+/// may hold a stack pointer before it, and, for a conditional jump, whether it was decided.
+fn demanded_before(insn: &Instruction, out: u16, stack_pointers: u16, decided: bool) -> u16 {
     let d = 1u16 << insn.dst;
     let s = 1u16 << insn.src;
     let dst_demanded = out & d != 0;
@@ -97,6 +131,9 @@ fn demanded_before(insn: &Instruction, out: u16, stack_pointers: u16) -> u16 {
             (out & !CLOBBERED) | 1 << 6 | if indirect { s } else { 0 }
         }
         Semantics::Jump { cond: None, .. } => out,
+        // A jump both ways of which were explored decides nothing by itself: each way is
+        // safe for every value that takes it (what comes after demands the rest).
+        Semantics::Jump { .. } if !decided => out,
         Semantics::Jump {
             operand: Operand::Reg,
             ..

@@ -102,19 +102,26 @@ pub(crate) struct Verifier<'a> {
     /// whether every path did with a pointer whose memory the host backs exactly as the
     /// verifier assumes ([`direct_memory`]).
     accesses: RefCell<BTreeMap<usize, SeenAccess>>,
+    /// Conditional jumps assumed decided, and those found decided.
+    decided: BTreeSet<usize>,
+    found_decided: RefCell<BTreeSet<usize>>,
     pub stats: Stats,
 }
 
 impl<'a> Verifier<'a> {
+    /// A verifier of `program` in `env` that takes the conditional jumps at `decided` to be
+    /// the only ones some path finds going one way ([`crate::demand`]).
     pub(crate) fn new(
         program: &'a [Instruction],
         env: &'a Environment<'a>,
+        decided: BTreeSet<usize>,
     ) -> Result<Verifier<'a>, Rejection> {
         let cfg = Cfg::new(program).map_err(|(pc, message)| {
             let insn = program.iter().find(|i| i.pc == pc).or(program.last());
             structural(insn, pc, Rule::ControlFlow, message)
         })?;
-        let demand = Demand::new(program, &cfg);
+        let return_checked = env.spec.is_some_and(|s| s.return_range.is_some());
+        let demand = Demand::new(program, &cfg, &decided, return_checked);
         let mut maps = env.maps.to_vec();
         let mut inner = vec![None; maps.len()];
         for m in 0..env.maps.len() {
@@ -138,6 +145,8 @@ impl<'a> Verifier<'a> {
             calls: RefCell::default(),
             tail_callers: RefCell::default(),
             accesses: RefCell::default(),
+            decided,
+            found_decided: RefCell::default(),
             stats: Stats::default(),
         })
     }
@@ -250,6 +259,12 @@ impl<'a> Verifier<'a> {
         })?;
         self.stats.micros = started.elapsed().as_micros() as u64;
         Ok(self.stats)
+    }
+
+    /// The conditional jumps found decided that were not assumed to be (after a run).
+    pub(crate) fn newly_decided(&self) -> BTreeSet<usize> {
+        let found = self.found_decided.borrow();
+        found.difference(&self.decided).copied().collect()
     }
 
     /// The memory instructions proved in bounds on every path, through pointers to memory
@@ -418,6 +433,9 @@ impl<'a> Verifier<'a> {
             } => {
                 let target = insn.branch_target().expect("a jump has a target") as usize;
                 let ways = self.cond_jump(st.clone(), insn, cond, width, operand)?;
+                if ways.taken.is_none() || ways.fallthrough.is_none() {
+                    self.found_decided.borrow_mut().insert(pc);
+                }
                 return Ok(match (ways.taken, ways.fallthrough) {
                     (Some(taken), Some(fall)) => {
                         *st = fall;

@@ -63,11 +63,24 @@ pub struct Verified {
 
 /// Verifies `program` in `env`: `Ok` when every path is safe, else the first error found.
 pub fn verify(program: &ebee_isa::Validated, env: &Environment) -> Result<Verified, Rejection> {
-    let mut verifier = explore::Verifier::new(program.instructions(), env)?;
-    let stats = verifier.run()?;
-    let safe_accesses = verifier.direct_accesses();
-    Ok(Verified {
-        stats,
-        safe_accesses,
-    })
+    // Pruning assumes which conditional jumps some path finds decided (`demand.rs`); until
+    // a run finds no jump decided that it did not assume, explore again assuming those too.
+    // A refusal stands: it is a path from the entry, whatever was pruned.
+    let mut decided = std::collections::BTreeSet::new();
+    let mut micros = 0;
+    loop {
+        let mut verifier = explore::Verifier::new(program.instructions(), env, decided.clone())?;
+        let mut stats = verifier.run()?;
+        micros += stats.micros;
+        let newly = verifier.newly_decided();
+        if newly.is_empty() {
+            stats.micros = micros;
+            let safe_accesses = verifier.direct_accesses();
+            return Ok(Verified {
+                stats,
+                safe_accesses,
+            });
+        }
+        decided.extend(newly);
+    }
 }
