@@ -856,6 +856,7 @@ fn check(case: &Case, tally: &mut Tally) -> Result<(), String> {
         return Ok(());
     };
     let program = object.program("prog").expect("prog");
+    let mut runner = program.runner().exact_packet_bounds();
     let mut rng = fastrand::Rng::with_seed(case.seed ^ 0x5eed);
     for _ in 0..4 {
         // Random map contents.
@@ -895,7 +896,7 @@ fn check(case: &Case, tally: &mut Tally) -> Result<(), String> {
             ctx_in: with_ctx.then_some(&ctx[..]),
             ..Default::default()
         };
-        match program.test_run(&run) {
+        match runner.run(&run) {
             Ok(_) => tally.runs += 1,
             Err(ebee::Error::Vm { error, .. }) => {
                 return Err(format!(
