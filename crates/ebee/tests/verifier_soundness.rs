@@ -184,7 +184,7 @@ impl Gen {
     /// it takes out. Some means are not enough, or leave one too many.
     fn bound(&mut self, reg: u8, max: i64, skip: &str) {
         let r = format!("%r{reg}");
-        match self.rng.u8(..12) {
+        match self.rng.u8(..22) {
             0 => {
                 let mask = if self.chance(80) {
                     // The largest 2^k - 1 not above max.
@@ -271,6 +271,93 @@ impl Gen {
                     self.emit(format!("jslt {r}, 0, {skip}"));
                 }
             }
+            12 => {
+                // Range arithmetic across a 32-bit wrap: x & 0xff, - 16, as u32, compared.
+                self.emit(format!("and {r}, 255"));
+                self.emit(format!("sub32 {r}, 16"));
+                let b = self.near(max);
+                self.emit(format!("jgt32 {r}, {b}, {skip}"));
+                if self.chance(70) {
+                    self.emit(format!("mov32 {r}, {r}"));
+                }
+            }
+            13 => {
+                // Two bounded parts added.
+                let m1 = low_mask(max / 2);
+                let m2 = if self.chance(85) { max - m1 } else { max - m1 + 1 };
+                self.emit(format!("mov %r5, {r}"));
+                self.emit("rsh %r5, 8");
+                self.emit(format!("and {r}, {m1}"));
+                self.emit(format!("and %r5, {}", low_mask(m2)));
+                self.emit(format!("add {r}, %r5"));
+            }
+            14 => {
+                // A multiple: (x & m) * k.
+                let k = self.rng.i64(1..5);
+                let m = low_mask(max / k);
+                let m = if self.chance(85) { m } else { m + 1 };
+                self.emit(format!("and {r}, {m}"));
+                let op = ["mul", "mul32", "lsh"][self.rng.usize(..3)];
+                match op {
+                    "lsh" => {
+                        let bits = (k as u64).ilog2();
+                        self.emit(format!("lsh {r}, {bits}"));
+                    }
+                    _ => self.emit(format!("{op} {r}, {k}")),
+                }
+            }
+            15 => {
+                // Sign extension of a byte or half, then signed bounds.
+                let op = ["movsx864", "movsx1664", "movsx3264"][self.rng.usize(..3)];
+                self.emit(format!("{op} {r}, {r}"));
+                let b = self.near(max);
+                self.emit(format!("jsgt {r}, {b}, {skip}"));
+                if self.chance(85) {
+                    self.emit(format!("jslt {r}, 0, {skip}"));
+                }
+            }
+            16 => {
+                // jset: a clear bit test keeps the bits outside the mask at 0.
+                let mask = low_mask(max);
+                let mask = if self.chance(85) { mask } else { mask + 1 };
+                self.emit(format!("jset {r}, {}, {skip}", !mask));
+            }
+            17 => {
+                // A byte swapped into the high byte of 16 bits, shifted down.
+                self.emit(format!("and {r}, 255"));
+                self.emit(format!("be16 {r}"));
+                let bits = 16 - (max + 1).max(1).ilog2() as i64;
+                let bits = if self.chance(85) { bits } else { bits - 1 };
+                self.emit(format!("rsh {r}, {}", bits.clamp(0, 16)));
+            }
+            18 => {
+                // Division and signed modulo of a masked value.
+                self.emit(format!("and {r}, {}", low_mask(4 * max + 3)));
+                if self.chance(50) {
+                    self.emit(format!("div {r}, 4"));
+                } else {
+                    let m = self.near(max) + 1;
+                    self.emit(format!("smod {r}, {}", m.max(1)));
+                    self.emit(format!("jslt {r}, 0, {skip}"));
+                }
+            }
+            19 => {
+                // A bounded register compared with another bounded register.
+                let b = self.near(max);
+                self.emit(format!("mov %r5, %r{reg}"));
+                self.emit(format!("and %r5, {}", low_mask(b)));
+                self.emit(format!("jgt {r}, %r5, {skip}"));
+            }
+            20 => {
+                // Negation twice, and xor of a masked value.
+                self.emit(format!("and {r}, {}", low_mask(max)));
+                if self.chance(50) {
+                    self.emit(format!("neg {r}"));
+                    self.emit(format!("neg {r}"));
+                } else {
+                    self.emit(format!("xor {r}, {}", low_mask(max)));
+                }
+            }
             _ => {
                 // A lower bound too: subtract it back.
                 let lo = self.rng.i64(0..16);
@@ -350,6 +437,34 @@ impl Gen {
         self.emit(format!("{skip}:"));
     }
 
+    /// A packet check through one pointer, then an access through another: a spilled and
+    /// filled copy of the checked one, or one at a bounded variable offset from it.
+    fn packet_alias(&mut self) {
+        let skip = self.label();
+        let checked = self.rng.i64(1..64);
+        self.emit("mov %r2, %r7");
+        self.emit(format!("add %r2, {checked}"));
+        let (size, suffix) = self.size();
+        if self.chance(50) {
+            self.emit("stxdw [%r10-16], %r7");
+            self.emit(format!("jgt %r2, %r8, {skip}"));
+            self.emit("ldxdw %r4, [%r10-16]");
+            let off = self.near(checked - size);
+            self.access("%r4", off, size, suffix);
+        } else {
+            self.emit(format!("jgt %r2, %r8, {skip}"));
+            self.emit("mov %r0, %r2");
+            self.unknown(3);
+            self.emit("mov %r2, %r0");
+            let max = self.near(checked - size);
+            self.bound(3, max, &skip);
+            self.emit("mov %r4, %r7");
+            self.emit("add %r4, %r3");
+            self.access("%r4", 0, size, suffix);
+        }
+        self.emit(format!("{skip}:"));
+    }
+
     /// Stack stores and loads at constant offsets (sometimes out of the frame, sometimes of
     /// bytes never written).
     fn stack_const(&mut self) {
@@ -376,6 +491,9 @@ impl Gen {
         let (size, suffix) = self.size();
         let max = self.near(len - size);
         self.bound(3, max, &skip);
+        if self.chance(70) {
+            self.emit(format!("and %r3, {}", -size));
+        }
         self.emit("mov %r4, %r10");
         self.emit(format!("add %r4, {}", -len));
         if self.chance(50) {
@@ -581,7 +699,8 @@ impl Gen {
     }
 
     fn snippet(&mut self) {
-        match self.rng.u8(..11) {
+        match self.rng.u8(..12) {
+            11 => self.packet_alias(),
             0 => self.ctx_load(0),
             1 => self.ctx_store(),
             2 => self.packet_const(),
