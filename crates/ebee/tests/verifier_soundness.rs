@@ -284,7 +284,11 @@ impl Gen {
             13 => {
                 // Two bounded parts added.
                 let m1 = low_mask(max / 2);
-                let m2 = if self.chance(85) { max - m1 } else { max - m1 + 1 };
+                let m2 = if self.chance(85) {
+                    max - m1
+                } else {
+                    max - m1 + 1
+                };
                 self.emit(format!("mov %r5, {r}"));
                 self.emit("rsh %r5, 8");
                 self.emit(format!("and {r}, {m1}"));
@@ -1116,4 +1120,40 @@ fn map_references_reach_the_verifier() {
     assert!(verdict(&unchecked).unwrap_err().contains("NullCheck"));
     let past = format!("{lookup}jeq %r0, 0, out\nldxdw %r0, [%r0+9]\nout:\nmov %r0, 2\nexit");
     assert!(verdict(&past).is_err());
+}
+
+/// The oracle itself: with exact packet bounds, the checked mode stops a (not verified)
+/// read one byte past the packet, which the tailroom otherwise absorbs.
+#[test]
+fn exact_packet_bounds_stop_a_read_one_byte_past_the_packet() {
+    let case = Case {
+        seed: 0,
+        xdp: true,
+        value_sizes: [16, 16],
+        text: "ldxw %r2, [%r1+0]\nldxb %r0, [%r2+14]\nmov %r0, 2\nexit".into(),
+    };
+    let elf = build(&case).expect("assembles");
+    let object = ebee::Engine::new().load(&elf).expect("loads unverified");
+    let program = object.program("prog").expect("prog");
+    let run = ebee::TestRun {
+        data_in: &[0; 14],
+        ..Default::default()
+    };
+    assert_eq!(program.runner().run(&run).expect("runs").retval, 2);
+    let err = program
+        .runner()
+        .exact_packet_bounds()
+        .run(&run)
+        .unwrap_err();
+    assert!(
+        matches!(&err, ebee::Error::Vm { error, .. }
+            if matches!(**error, ebee_vm::VmError::OutOfBounds { .. })),
+        "{err}"
+    );
+    let run = ebee::TestRun {
+        data_in: &[0; 15],
+        ..Default::default()
+    };
+    let exact = program.runner().exact_packet_bounds().run(&run);
+    assert_eq!(exact.expect("in bounds").retval, 2);
 }
