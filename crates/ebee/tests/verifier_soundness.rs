@@ -532,6 +532,24 @@ impl Gen {
         self.emit("mov %r9, 0");
     }
 
+    /// An access to the XDP metadata, checked against data.
+    fn packet_meta(&mut self) {
+        if !self.spec.fields.iter().any(|f| f.name == "data_meta") || self.spec.name != "xdp" {
+            return self.packet_const();
+        }
+        let skip = self.label();
+        let meta = self.ctx_offset("data_meta");
+        let checked = 4 * self.rng.i64(0..9);
+        let (size, suffix) = self.size();
+        let off = self.near(checked - size);
+        self.emit(format!("ldxw %r2, [%r6{meta:+}]"));
+        self.emit("mov %r3, %r2");
+        self.emit(format!("add %r3, {checked}"));
+        self.emit(format!("jgt %r3, %r7, {skip}"));
+        self.access("%r2", off, size, suffix);
+        self.emit(format!("{skip}:"));
+    }
+
     /// Stack stores and loads at constant offsets (sometimes out of the frame, sometimes of
     /// bytes never written).
     fn stack_const(&mut self) {
@@ -766,7 +784,8 @@ impl Gen {
     }
 
     fn snippet(&mut self) {
-        match self.rng.u8(..14) {
+        match self.rng.u8(..15) {
+            14 => self.packet_meta(),
             11 => self.packet_alias(),
             12 | 13 => self.join(),
             0 => self.ctx_load(0),
@@ -1076,8 +1095,18 @@ fn check(case: &Case, tally: &mut Tally) -> Result<(), String> {
         };
         let packet: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
         let mut ctx = vec![0u8; case.spec().ctx_size as usize];
-        let with_ctx = !case.xdp && rng.bool();
-        if with_ctx {
+        let with_ctx = rng.bool();
+        if case.xdp {
+            // Metadata first: data_meta 0, data after it, data_end the packet's length.
+            let meta = 4 * rng.usize(0..=(len - 14).min(32) / 4);
+            let put = |ctx: &mut [u8], name: &str, v: usize| {
+                let at = case.spec().offset_of(name);
+                ctx[at..at + 4].copy_from_slice(&(v as u32).to_ne_bytes());
+            };
+            put(&mut ctx, "data", meta);
+            put(&mut ctx, "data_end", len);
+        }
+        if with_ctx && !case.xdp {
             for name in ["mark", "priority", "cb"] {
                 if let Some(f) = case.spec().fields.iter().find(|f| f.name == name) {
                     let at = f.offset as usize;
