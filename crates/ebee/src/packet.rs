@@ -358,8 +358,9 @@ impl PacketRun {
         Ok(())
     }
 
-    /// Registers the buffer and host context as the run's memory; returns r1 (the context)
-    /// and the packet state for the helpers.
+    /// Registers the buffer (only its bytes from data_meta to data_end when `exact`) and
+    /// host context as the run's memory; returns r1 (the context) and the packet state for
+    /// the helpers.
     ///
     /// # Safety
     /// `self` must not be moved, and its buffer and context not be touched, while `memory`
@@ -367,12 +368,22 @@ impl PacketRun {
     pub(crate) unsafe fn register(
         &mut self,
         memory: &mut Memory<'_>,
+        exact: bool,
     ) -> (u64, Option<PacketState>) {
         let buffer_start = self.buffer.as_mut_ptr() as u64;
         let buffer_end = buffer_start + self.buffer.len() as u64;
         let ctx = self.ctx.as_mut_ptr() as u64;
-        // SAFETY: guaranteed by the caller (see above); `as u64` exposed the provenance.
-        unsafe { memory.add_raw("packet", buffer_start, self.buffer.len() as u64, true) };
+        let (start, end) = match exact {
+            true => (self.pointer(2).min(self.pointer(0)), self.pointer(1)),
+            false => (0, self.buffer.len()),
+        };
+        let (start, len) = (
+            buffer_start + start as u64,
+            end.saturating_sub(start) as u64,
+        );
+        // SAFETY: guaranteed by the caller (see above); `as u64` exposed the provenance, and
+        // `pointer` keeps `start..start + len` inside the buffer.
+        unsafe { memory.add_raw("packet", start, len, true) };
         // SAFETY: likewise for the host context.
         unsafe { memory.add_raw("context", ctx, self.ctx.len() as u64 * 8, true) };
         if !self.flow_keys.is_empty() {

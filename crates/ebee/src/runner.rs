@@ -21,6 +21,9 @@ pub struct Runner<'p> {
     /// (`lddw` of a map value: global data); writable unless the map is read-only for programs
     /// (`.rodata`).
     global_data: Vec<(u64, u64, bool)>,
+    /// Whether the checked mode allows only the packet's own bytes (see
+    /// [`Runner::exact_packet_bounds`]).
+    exact_packet: bool,
 }
 
 /// What a run's r1 points to.
@@ -56,7 +59,19 @@ impl<'p> Runner<'p> {
             program,
             input,
             global_data,
+            exact_packet: false,
         }
+    }
+
+    /// Lets the checked mode allow, of the packet buffer, only the bytes from `data_meta`
+    /// to `data_end` as the run starts, not the headroom and tailroom around them that
+    /// packet-resizing helpers grow into: an access even one byte past the packet is then an
+    /// error, as a verifier soundness oracle needs (`tests/verifier_soundness.rs`). Programs
+    /// that resize the packet (`xdp_adjust_head`, `skb_change_tail`, …) fail their accesses
+    /// to what they grew.
+    pub fn exact_packet_bounds(mut self) -> Self {
+        self.exact_packet = true;
+        self
     }
 
     /// One test run (`run.repeat` runs over the same packet and context, which carry over
@@ -123,7 +138,7 @@ impl<'p> Runner<'p> {
         let (r1, state) = match &mut self.input {
             // SAFETY: the packet run owns its buffer and host context and neither moves nor
             // resizes them until the next `prepare`; nothing references them during the run.
-            Input::Packet(packet) => unsafe { packet.register(&mut memory) },
+            Input::Packet(packet) => unsafe { packet.register(&mut memory, self.exact_packet) },
             Input::Context(context) => (context.register(&mut memory), None),
             Input::Generic(bytes) => (memory.add_mut("context", bytes), None),
         };
