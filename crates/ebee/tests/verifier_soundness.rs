@@ -1045,7 +1045,11 @@ fn check(case: &Case, tally: &mut Tally) -> Result<(), String> {
         *tally.rules.entry("(does not assemble)".into()).or_default() += 1;
         return Ok(());
     };
-    let engine = ebee::Engine::new().with_budget(1_000_000);
+    // The interpreter checks every access, verified or not: it is the oracle (the JIT runs
+    // a verified program's proved accesses unchecked).
+    let engine = ebee::Engine::new()
+        .with_budget(1_000_000)
+        .with_backend(ebee::Backend::Interpreter);
     let builder = engine.open(&elf).map_err(|e| format!("open: {e}"))?;
     let verdicts = builder.verify_programs().map_err(|e| format!("{e}"))?;
     match &verdicts[0].result {
@@ -1235,7 +1239,9 @@ fn exact_packet_bounds_stop_a_read_one_byte_past_the_packet() {
         text: "ldxw %r2, [%r1+0]\nldxb %r0, [%r2+14]\nmov %r0, 2\nexit".into(),
     };
     let elf = build(&case).expect("assembles");
-    let object = ebee::Engine::new().load(&elf).expect("loads unverified");
+    let engine = ebee::Engine::new().with_backend(ebee::Backend::Interpreter);
+    let builder = engine.open(&elf).expect("opens");
+    let object = builder.unverified().load().expect("loads unverified");
     let program = object.program("prog").expect("prog");
     let run = ebee::TestRun {
         data_in: &[0; 14],
