@@ -7,7 +7,11 @@
 //! mode on random packets (lengths 0 and small included), random map contents and random
 //! writable context fields. A checked-mode error of a verified program (an access outside
 //! every region, a helper refusing a region, an exhausted budget) is a soundness bug: the
-//! test fails printing the seed, the program, the input and the error.
+//! test fails printing the seed, the program, the input and the error. The same program is
+//! also run on the JIT, which runs the accesses the verifier proved without any check
+//! (`ebee_verifier::Verified::safe_accesses`), on the same inputs: it must run without error
+//! (results are not compared, as programs call `bpf_get_prandom_u32` and may return
+//! pointers; an unsound proof there may crash the test process instead of failing it).
 //!
 //! `cargo test -p ebee --test verifier_soundness` runs 20,000 programs and prints the
 //! accepted fraction and a histogram of the rules that refused the rest. A long run:
@@ -1076,17 +1080,31 @@ fn check(case: &Case, tally: &mut Tally) -> Result<(), String> {
     };
     let program = object.program("prog").expect("prog");
     let mut runner = program.runner().exact_packet_bounds();
+    // The same program on the JIT, which runs the accesses the verifier proved unchecked:
+    // it must give the interpreter's results on every input.
+    let jit_engine = ebee::Engine::new()
+        .with_budget(1_000_000)
+        .with_backend(ebee::Backend::Jit);
+    let jit_object = jit_engine
+        .open(&elf)
+        .and_then(|b| b.load())
+        .map_err(|e| format!("the JIT refuses what the interpreter loads: {e}"))?;
+    let jit_program = jit_object.program("prog").expect("prog");
+    let mut jit_runner = jit_program.runner();
     let mut rng = fastrand::Rng::with_seed(case.seed ^ 0x5eed);
     for _ in 0..4 {
         // Random map contents.
         for (i, vs) in case.value_sizes.iter().enumerate() {
             let map = object.map(&format!("m{i}")).expect("map");
+            let jit_map = jit_object.map(&format!("m{i}")).expect("map");
             for key in 0..MAX_ENTRIES {
                 if i == 0 || rng.bool() {
                     let value: Vec<u8> = (0..*vs).map(|_| rng.u8(..)).collect();
                     let _ = map.update(&key.to_ne_bytes(), &value, 0);
+                    let _ = jit_map.update(&key.to_ne_bytes(), &value, 0);
                 } else {
                     let _ = map.delete_elem(&key.to_ne_bytes());
+                    let _ = jit_map.delete_elem(&key.to_ne_bytes());
                 }
             }
         }
@@ -1126,7 +1144,16 @@ fn check(case: &Case, tally: &mut Tally) -> Result<(), String> {
             ..Default::default()
         };
         match runner.run(&run) {
-            Ok(_) => tally.runs += 1,
+            Ok(_) => {
+                tally.runs += 1;
+                // Results are not compared: programs call bpf_get_prandom_u32 and may
+                // return pointers.
+                jit_runner.run(&run).map_err(|e| {
+                    format!(
+                        "the JIT failed where the interpreter ran: {e}\ninput: packet {packet:02x?}"
+                    )
+                })?;
+            }
             Err(ebee::Error::Vm { error, .. }) => {
                 return Err(format!(
                     "verified, but the checked mode stopped it: {error}\n\
