@@ -286,9 +286,9 @@ pub fn writes_through(args: &[Arg]) -> u8 {
 }
 
 /// Whether helper `id` may move or resize the packet, so that every packet pointer a program
-/// holds is stale after the call (the kernel's `bpf_helper_changes_pkt_data`). `tail_call`
-/// (12) is one: called from a function, the program it runs returns to that function's
-/// caller, and may have changed the packet.
+/// holds is stale after the call (the kernel's `bpf_helper_changes_pkt_data`). (`tail_call`
+/// is not, but makes packet pointers stale when called from a function: see
+/// `ebee-verifier`'s `call.rs`.)
 ///
 /// ```
 /// assert!(ebee_spec::helper::changes_packet_data(44)); // xdp_adjust_head
@@ -297,8 +297,7 @@ pub fn writes_through(args: &[Arg]) -> u8 {
 pub fn changes_packet_data(id: u32) -> bool {
     matches!(
         id,
-        9 | 10 | 11 | 12 | 13 | 18 | 19 | 31 | 38 | 39 | 43 | 44 | 50 | 54 | 63 | 65 | 73
-            ..=76 | 90 | 91
+        9 | 10 | 11 | 13 | 18 | 19 | 31 | 38 | 39 | 43 | 44 | 50 | 54 | 63 | 65 | 73..=76 | 90 | 91
     )
 }
 

@@ -87,7 +87,11 @@ impl Verifier<'_> {
         if let Some(released) = meta.release {
             release(st, released, self.env.options.allow_ptr_leaks());
         }
-        if ebee_spec::helper::changes_packet_data(id) {
+        // A tail call that succeeds never returns to the program; from a function, though,
+        // the program it runs returns to that function's caller, and may have changed the
+        // packet.
+        let tail_call_in_function = id == 12 && st.frames.len() > 1;
+        if ebee_spec::helper::changes_packet_data(id) || tail_call_in_function {
             // The packet may have moved: every packet pointer is now just a number.
             st.for_each_reg(|r| {
                 if matches!(r, Reg::Ptr(p) if p.is_packet() || p.kind == PtrKind::PacketEnd) {
