@@ -152,11 +152,27 @@ fn may_hold_stack_pointers(program: &[Instruction], cfg: &Cfg, slots: usize) -> 
     for (i, &function) in cfg.functions.iter().enumerate() {
         may_in[function] = FRAME_POINTER | if i == 0 { 0 } else { ARGS };
     }
+    // Whether a stack pointer may be spilled at all: until one is, what loads from the
+    // stack bring back is no stack pointer.
+    let mut spilled = false;
     let mut changed = true;
     while changed {
         changed = false;
         for insn in program {
-            let after = stack_pointers_after(insn, may_in[insn.pc]);
+            let before = may_in[insn.pc];
+            let stores_stack_pointer = match insn.def().sem {
+                Semantics::Store {
+                    operand: Operand::Reg,
+                    ..
+                }
+                | Semantics::Atomic { .. } => before & (1 << insn.src) != 0,
+                _ => false,
+            };
+            if stores_stack_pointer && !spilled {
+                spilled = true;
+                changed = true;
+            }
+            let after = stack_pointers_after(insn, before, spilled);
             for next in Cfg::successors(insn) {
                 if may_in[next] | after != may_in[next] {
                     may_in[next] |= after;
@@ -168,7 +184,7 @@ fn may_hold_stack_pointers(program: &[Instruction], cfg: &Cfg, slots: usize) -> 
     may_in
 }
 
-fn stack_pointers_after(insn: &Instruction, before: u16) -> u16 {
+fn stack_pointers_after(insn: &Instruction, before: u16, spilled: bool) -> u16 {
     let d = 1u16 << insn.dst;
     let s = 1u16 << insn.src;
     let src_may = before & s != 0;
@@ -185,12 +201,12 @@ fn stack_pointers_after(insn: &Instruction, before: u16) -> u16 {
         } => before | if src_may { d } else { 0 },
         Semantics::LoadImm64 { .. } => set(d, false),
         // A spilled stack pointer comes back from the stack.
-        Semantics::Load { .. } => set(d, before & s != 0),
+        Semantics::Load { .. } => set(d, spilled && before & s != 0),
         Semantics::Atomic {
             op: AtomicOp::Cmpxchg,
             ..
-        } => set(1, before & d != 0),
-        Semantics::Atomic { fetch: true, .. } => set(s, before & d != 0),
+        } => set(1, spilled && before & d != 0),
+        Semantics::Atomic { fetch: true, .. } => set(s, spilled && before & d != 0),
         Semantics::LegacyPacketLoad { .. } | Semantics::Call(CallKind::Helper) => {
             before & !CLOBBERED
         }
