@@ -244,3 +244,27 @@ pub fn compile_failure_row(failure: &CompileFailure) -> String {
         one_line(&failure.first_error)
     )
 }
+
+/// Compares `table` with the checked-in table at `path`: with `EBEE_BLESS` set it rewrites
+/// the file instead. `Err` holds the differing lines (`- ` checked in, `+ ` now).
+pub fn check_table(path: &std::path::Path, table: &str) -> Result<(), String> {
+    if std::env::var_os("EBEE_BLESS").is_some() {
+        std::fs::write(path, table).map_err(|e| format!("{}: {e}", path.display()))?;
+        eprintln!("wrote {}", path.display());
+        return Ok(());
+    }
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    if checked_in == table {
+        return Ok(());
+    }
+    let old: std::collections::BTreeSet<&str> = checked_in.lines().collect();
+    let new: std::collections::BTreeSet<&str> = table.lines().collect();
+    let mut diff = String::new();
+    for line in old.difference(&new) {
+        diff.push_str(&format!("- {line}\n"));
+    }
+    for line in new.difference(&old) {
+        diff.push_str(&format!("+ {line}\n"));
+    }
+    Err(diff)
+}

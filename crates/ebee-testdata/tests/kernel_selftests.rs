@@ -8,13 +8,13 @@
 //! Without `bpf()` (not root) the test skips; a missing tarball, clang-19 or bpftool is an
 //! error (`scripts/test.sh` installs them).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use ebee_testdata::kernel_selftests::{
-    compile_failure_row, kernel_verdict, prepare, programs, table_row, Agreement, KernelVerdict,
-    Mode,
+    check_table, compile_failure_row, kernel_verdict, prepare, programs, table_row, Agreement,
+    KernelVerdict, Mode,
 };
 
 const TABLE: &str = "kernel_selftests/kernel_agreement.txt";
@@ -94,27 +94,11 @@ fn kernel_verdicts_match_the_checked_in_table() {
     }
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(TABLE);
-    if std::env::var_os("EBEE_BLESS").is_some() {
-        std::fs::write(&path, &table).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        eprintln!("wrote {}", path.display());
-        return;
+    if let Err(diff) = check_table(&path, &table) {
+        panic!(
+            "the kernel's verdicts on the selftests differ from {TABLE} (- checked in, + now):\n{diff}\n\
+             If the change is intended, regenerate it with \
+             `EBEE_BLESS=1 cargo test -p ebee-testdata --test kernel_selftests` and commit it."
+        );
     }
-    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-    if checked_in == table {
-        return;
-    }
-    let old: BTreeSet<&str> = checked_in.lines().collect();
-    let new: BTreeSet<&str> = table.lines().collect();
-    let mut diff = String::new();
-    for line in old.difference(&new) {
-        diff.push_str(&format!("- {line}\n"));
-    }
-    for line in new.difference(&old) {
-        diff.push_str(&format!("+ {line}\n"));
-    }
-    panic!(
-        "the kernel's verdicts on the selftests differ from {TABLE} \
-         (- checked in, + now):\n{diff}\nIf the change is intended, regenerate it with \
-         `EBEE_BLESS=1 cargo test -p ebee-testdata --test kernel_selftests` and commit it."
-    );
 }

@@ -28,12 +28,12 @@
 //! panics there (`panicked`) and wraps in release, which may give another verdict (with
 //! `--release`, `verifier_var_off access_max_out_of_bound` is a false accept).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ebee_testdata::kernel_selftests::{
-    complaint, ebee_verdict, kernel_verdict, one_line, prepare, programs, EbeeVerdict,
+    check_table, complaint, ebee_verdict, kernel_verdict, one_line, prepare, programs, EbeeVerdict,
     KernelVerdict, Mode, SelftestProgram,
 };
 
@@ -222,27 +222,11 @@ fn ebee_verdicts_match_the_checked_in_table() {
     rows.sort();
     let table = format!("{}{}\n", table_header(), rows.join("\n"));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(TABLE);
-    if std::env::var_os("EBEE_BLESS").is_some() {
-        std::fs::write(&path, &table).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        eprintln!("wrote {}", path.display());
-        return;
+    if let Err(diff) = check_table(&path, &table) {
+        panic!(
+            "ebee's verdicts on the selftests differ from {TABLE} (- checked in, + now):\n{diff}\n\
+             If the change is intended, regenerate it with \
+             `EBEE_BLESS=1 cargo test -p ebee-testdata --test kernel_selftests_ebee` and commit it."
+        );
     }
-    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
-    if checked_in == table {
-        return;
-    }
-    let old: BTreeSet<&str> = checked_in.lines().collect();
-    let new: BTreeSet<&str> = table.lines().collect();
-    let mut diff = String::new();
-    for line in old.difference(&new) {
-        diff.push_str(&format!("- {line}\n"));
-    }
-    for line in new.difference(&old) {
-        diff.push_str(&format!("+ {line}\n"));
-    }
-    panic!(
-        "ebee's verdicts on the selftests differ from {TABLE} (- checked in, + now):\n{diff}\n\
-         If the change is intended, regenerate it with \
-         `EBEE_BLESS=1 cargo test -p ebee-testdata --test kernel_selftests_ebee` and commit it."
-    );
 }
