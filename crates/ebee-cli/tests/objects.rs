@@ -11,22 +11,24 @@ fn repo() -> PathBuf {
 }
 
 fn example_object() -> PathBuf {
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdp_firewall.bpf.o");
+    compile("examples/xdp_firewall.bpf.c", &[])
+}
+
+/// Compiles the C program at `source` (from the repository root) with clang-19 into the
+/// test's temporary directory, with `flags` after `-O2 -g -target bpf`.
+fn compile(source: &str, flags: &[&str]) -> PathBuf {
+    let name = Path::new(source).file_stem().unwrap().to_str().unwrap();
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.o"));
     let status = Command::new("clang-19")
-        .args([
-            "-O2",
-            "-g",
-            "-target",
-            "bpf",
-            "-I/usr/include/x86_64-linux-gnu",
-            "-c",
-        ])
-        .arg(repo().join("examples/xdp_firewall.bpf.c"))
+        .args(["-O2", "-g", "-target", "bpf"])
+        .args(flags)
+        .args(["-I/usr/include/x86_64-linux-gnu", "-c"])
+        .arg(repo().join(source))
         .arg("-o")
         .arg(&out)
         .status()
         .expect("clang-19 runs (apt-get install clang-19 libbpf-dev; scripts/test.sh does)");
-    assert!(status.success(), "clang-19 failed");
+    assert!(status.success(), "clang-19 failed on {source}");
     out
 }
 
@@ -206,17 +208,10 @@ fn run_applies_the_budget_to_objects() {
 #[test]
 fn run_takes_the_context_of_types_without_a_packet() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let object = dir.join("program_types_raw.bpf.o");
-    let status = Command::new("clang-19")
-        .args(["-O2", "-g", "-target", "bpf", "-mcpu=v3"])
-        .arg("-I/usr/include/x86_64-linux-gnu")
-        .arg("-c")
-        .arg(repo().join("crates/ebee/tests/bpf/program_types_raw.bpf.c"))
-        .arg("-o")
-        .arg(&object)
-        .status()
-        .expect("clang-19 runs");
-    assert!(status.success(), "clang-19 failed");
+    let object = compile(
+        "crates/ebee/tests/bpf/program_types_raw.bpf.c",
+        &["-mcpu=v3"],
+    );
     let object = object.to_str().unwrap();
     let (ctx_in, ctx_out) = (dir.join("sys_ctx.bin"), dir.join("sys_ctx_out.bin"));
     let buffer: Vec<u8> = (0..48u8).collect();
@@ -307,17 +302,7 @@ fn both_engines_give_the_same_verdicts_and_a_bad_engine_is_refused() {
 #[test]
 fn run_refuses_what_does_not_verify_unless_unverified() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let object = dir.join("packet_redirect_map.bpf.o");
-    let status = Command::new("clang-19")
-        .args(["-O2", "-g", "-target", "bpf"])
-        .arg("-I/usr/include/x86_64-linux-gnu")
-        .arg("-c")
-        .arg(repo().join("crates/ebee/tests/bpf/packet_redirect_map.bpf.c"))
-        .arg("-o")
-        .arg(&object)
-        .status()
-        .expect("clang-19 runs");
-    assert!(status.success(), "clang-19 failed");
+    let object = compile("crates/ebee/tests/bpf/packet_redirect_map.bpf.c", &[]);
     let packet = dir.join("redirect_packet.bin");
     std::fs::write(&packet, [0u8; 64]).unwrap();
     let run = |extra: &[&str]| {
