@@ -10,8 +10,13 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The bundled example, compiled once (the tests run in parallel; one rewriting the file
+/// while another reads it would make the reader fail).
 fn example_object() -> PathBuf {
-    compile("examples/xdp_firewall.bpf.c", &[])
+    static OBJECT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    OBJECT
+        .get_or_init(|| compile("examples/xdp_firewall.bpf.c", &[]))
+        .clone()
 }
 
 /// Compiles the C program at `source` (from the repository root) with clang-19 into the

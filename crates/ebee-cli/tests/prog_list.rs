@@ -21,8 +21,14 @@ fn tmp(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
-/// The object of [`SOURCE`], compiled with clang-19.
+/// The object of [`SOURCE`], compiled with clang-19 once: the tests run in parallel, and one
+/// rewriting the file while another reads it made the reader fail.
 fn object() -> PathBuf {
+    static OBJECT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    OBJECT.get_or_init(compile_object).clone()
+}
+
+fn compile_object() -> PathBuf {
     let src = tmp("prog_list_entry.bpf.c");
     std::fs::write(&src, SOURCE).unwrap();
     let out = tmp("prog_list_entry.bpf.o");
