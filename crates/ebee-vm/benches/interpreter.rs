@@ -128,7 +128,9 @@ fn bench_program(c: &mut Criterion, name: &str, asm: &str, native: fn(&[u8]) -> 
             "{name}: {} and native disagree",
             backend.name()
         );
-        per_run = outcome.instructions;
+        per_run = outcome
+            .instructions
+            .expect("the interpreter counts instructions");
     }
 
     let mut group = c.benchmark_group(format!("{name} ({per_run} insns/run)"));

@@ -8,7 +8,7 @@ use crate::error::{Access, VmError};
 use crate::legacy_packet::LegacyPacketLoad;
 use crate::memory::{Granted, Memory, Region};
 use crate::ops::{alu, endian, from_network, load, store};
-use crate::program::{Program, Slot};
+use crate::program::{Backend, Program, Slot};
 use crate::stack::{zero_frame, Stack, FRAME_SIZE, MAX_FRAMES};
 use ebee_isa::{AtomicOp, CallKind, Op, Operand, Semantics};
 use std::any::Any;
@@ -20,8 +20,9 @@ use std::sync::Arc;
 pub struct Outcome {
     /// r0 at the final `exit`.
     pub retval: u64,
-    /// Number of instructions executed (an `lddw` counts once).
-    pub instructions: u64,
+    /// Number of instructions executed (an `lddw` counts once); `None` when nothing counted
+    /// them: on the JIT, a program loaded [without a budget](crate::Vm::without_budget).
+    pub instructions: Option<u64>,
 }
 
 /// Registers a bpf-to-bpf call saves: the return slot, r6–r9 and the caller's r10.
@@ -84,7 +85,7 @@ impl Program {
             host_state,
             granted: Granted::checkout(),
             stack_top: stack.top(),
-            budget_left: self.budget,
+            budget_left: self.budget.unwrap_or(u64::MAX),
             tail_calls: 0,
         };
         let mut entry_args = [0u64; 5];
@@ -101,10 +102,12 @@ impl Program {
             };
             match program.execute_one::<CHECKED>(&mut run, entry, &entry_args)? {
                 Step::Exit(retval) => {
+                    let counted = self.budget.is_some() || self.backend() == Backend::Interpreter;
+                    let start = self.budget.unwrap_or(u64::MAX);
                     return Ok(Outcome {
                         retval,
-                        instructions: self.budget - run.budget_left,
-                    })
+                        instructions: counted.then_some(start - run.budget_left),
+                    });
                 }
                 Step::TailCall(target, ctx) => {
                     run.tail_calls += 1;
@@ -162,7 +165,7 @@ impl Program {
             if budget == 0 {
                 return Err(VmError::BudgetExhausted {
                     pc: pc - 1,
-                    budget: self.budget,
+                    budget: self.budget.unwrap_or(u64::MAX),
                 });
             }
             budget -= 1;

@@ -43,7 +43,7 @@ pub(crate) struct Slot {
 #[derive(Clone, Debug)]
 pub struct Vm {
     helpers: Arc<Helpers>,
-    budget: u64,
+    budget: Option<u64>,
     legacy_packet_load: Option<LegacyPacketLoadFn>,
     backend: Backend,
 }
@@ -127,7 +127,7 @@ impl Vm {
     pub fn new(helpers: Helpers) -> Self {
         Vm {
             helpers: Arc::new(helpers),
-            budget: DEFAULT_BUDGET,
+            budget: Some(DEFAULT_BUDGET),
             legacy_packet_load: None,
             backend: Backend::default(),
         }
@@ -142,7 +142,25 @@ impl Vm {
 
     /// Sets the maximum number of instructions one run may execute.
     pub fn with_budget(mut self, budget: u64) -> Self {
-        self.budget = budget;
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Lets runs execute any number of instructions, as Linux runs a verified program: the
+    /// JIT then charges no budget (and does not count instructions, see
+    /// [`Outcome::instructions`](crate::Outcome::instructions)). Meant for programs a
+    /// verifier proved to terminate; another program may loop until its host stops it.
+    ///
+    /// ```
+    /// use ebee_vm::{Helpers, Memory, Vm};
+    /// let program = ebee_isa::assemble("mov %r0, 0\nadd %r0, 1\njlt %r0, 1000, -2\nexit")?;
+    /// let loaded = Vm::new(Helpers::new()).without_budget().load(&program)?;
+    /// assert_eq!(loaded.budget(), None);
+    /// assert_eq!(loaded.run(&Memory::new(), &[])?, 1000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_budget(mut self) -> Self {
+        self.budget = None;
         self
     }
 
@@ -341,6 +359,7 @@ impl Vm {
                 slots,
                 function_entries,
                 proven,
+                self.budget.is_some(),
             )?))),
             #[cfg(not(all(target_arch = "x86_64", not(miri))))]
             Backend::Jit => {
@@ -369,7 +388,8 @@ pub struct Program {
     pub(crate) helpers: Box<[Helper]>,
     /// Every registered helper, for `callx`.
     pub(crate) registry: Arc<Helpers>,
-    pub(crate) budget: u64,
+    /// `None`: no limit ([`Vm::without_budget`]).
+    pub(crate) budget: Option<u64>,
     /// Where `ldabs*`/`ldind*` find the packet; `None` only in programs without them.
     pub(crate) legacy_packet_load: Option<LegacyPacketLoadFn>,
     /// One past the furthest context byte (in the context's UAPI layout) the program
@@ -404,8 +424,8 @@ impl Program {
         }
     }
 
-    /// The instruction budget of one run.
-    pub fn budget(&self) -> u64 {
+    /// The instruction budget of one run; `None` when runs are not limited.
+    pub fn budget(&self) -> Option<u64> {
         self.budget
     }
 

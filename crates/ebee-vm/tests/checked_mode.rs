@@ -1,6 +1,6 @@
 //! Checked mode, the instruction budget, call frames and helpers, on small assembled programs.
 
-use ebee_vm::{Access, Fault, HelperError, Helpers, Memory, Vm, VmError};
+use ebee_vm::{Access, Backend, Fault, HelperError, Helpers, Memory, Vm, VmError};
 
 /// Helper 5 (`ktime_get_ns` in the kernel), returning 0: enough for the programs here.
 fn test_helpers() -> Helpers {
@@ -101,6 +101,39 @@ fn budget_stops_an_infinite_loop() {
             budget: 1000
         }
     );
+}
+
+#[test]
+fn without_a_budget_runs_are_not_limited_and_only_the_interpreter_counts() {
+    // 3 instructions per iteration, 10,000 iterations: far past a budget of 1,000.
+    let source = "mov %r0, 0\nloop:\nadd %r0, 1\njlt %r0, 10000, loop\nexit";
+    let program = ebee_isa::assemble(source).unwrap();
+    for backend in backends() {
+        let vm = Vm::new(Helpers::new()).with_backend(backend);
+        let limited = vm.clone().with_budget(1000).load(&program).unwrap();
+        assert!(
+            matches!(
+                limited.run(&Memory::new(), &[]),
+                Err(VmError::BudgetExhausted { budget: 1000, .. })
+            ),
+            "{backend:?}"
+        );
+        let unlimited = vm.without_budget().load(&program).unwrap();
+        assert_eq!(unlimited.budget(), None);
+        let outcome = unlimited.run_counting(&Memory::new(), &[]).unwrap();
+        assert_eq!(outcome.retval, 10000, "{backend:?}");
+        let counted = (backend == Backend::Interpreter).then_some(1 + 2 * 10000 + 1);
+        assert_eq!(outcome.instructions, counted, "{backend:?}");
+    }
+}
+
+/// The engines this build has.
+fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Interpreter];
+    if Backend::JIT_AVAILABLE {
+        backends.push(Backend::Jit);
+    }
+    backends
 }
 
 #[test]

@@ -331,6 +331,9 @@ fn helpers(granted: u64) -> Helpers {
     helpers
 }
 
+/// r0 and the instructions counted, as `Outcome` has them.
+type RetvalAndCount = (u64, Option<u64>);
+
 /// What a run shows: the outcome (r0 and instructions, or the error text) and the input.
 /// `input` is refilled first: both engines get the same buffer, so error texts (which name
 /// addresses) compare equal.
@@ -341,7 +344,7 @@ fn run(
     input: &mut [u8],
     read_only: &[u8],
     granted: &mut [u8],
-) -> (Result<(u64, u64), String>, Vec<u8>) {
+) -> (Result<RetvalAndCount, String>, Vec<u8>) {
     granted.fill(0x5a);
     // Programs reach it only through the grant (checked mode), as map values.
     let granted_addr = granted.as_mut_ptr().expose_provenance() as u64;

@@ -117,7 +117,7 @@ exit";
     let outcome = run(asm, 8).unwrap();
     assert_eq!(outcome.retval, 100);
     // mov, mov, call, mov, mov, ldindw (its hidden exit is not an instruction), add, exit.
-    assert_eq!(outcome.instructions, 8);
+    assert_eq!(outcome.instructions, Some(8));
 }
 
 #[test]

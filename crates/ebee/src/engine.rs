@@ -23,7 +23,8 @@ use std::sync::Arc;
 pub struct Engine {
     ncpus: usize,
     trace: Arc<dyn TraceSink>,
-    budget: u64,
+    /// `None`: [`Engine::budget`]'s default.
+    budget: Option<u64>,
     backend: ebee_vm::Backend,
     /// Embedder helpers (by id) and kfuncs (by BTF name).
     custom: Vec<Custom>,
@@ -54,7 +55,7 @@ impl Engine {
         Engine {
             ncpus,
             trace: Arc::new(crate::trace_sink::StderrTrace),
-            budget: ebee_vm::DEFAULT_BUDGET,
+            budget: None,
             backend: ebee_vm::Backend::default(),
             custom: Vec::new(),
         }
@@ -144,9 +145,10 @@ impl Engine {
         self
     }
 
-    /// Sets the instruction budget of one run.
+    /// Limits every run, of every program this engine loads, to `budget` instructions (see
+    /// [`Engine::budget`] for the default).
     pub fn with_budget(mut self, budget: u64) -> Engine {
-        self.budget = budget;
+        self.budget = Some(budget);
         self
     }
 
@@ -173,8 +175,18 @@ impl Engine {
         self.ncpus
     }
 
-    /// The instruction budget of one run.
-    pub fn budget(&self) -> u64 {
+    /// The instruction budget set with [`Engine::with_budget`], if any. Without one, a
+    /// program the verifier proved safe (which proves that it terminates) runs without a
+    /// limit, as in Linux, and the JIT charges it nothing; unverified programs
+    /// ([`ObjectBuilder::unverified`](crate::ObjectBuilder::unverified), raw bytecode) get
+    /// [`ebee_vm::DEFAULT_BUDGET`].
+    ///
+    /// ```
+    /// let engine = ebee::Engine::new();
+    /// assert_eq!(engine.budget(), None);
+    /// assert_eq!(engine.with_budget(1000).budget(), Some(1000));
+    /// ```
+    pub fn budget(&self) -> Option<u64> {
         self.budget
     }
 

@@ -138,9 +138,13 @@ impl ObjectBuilder {
             };
             let mut registry = helpers::build_registry(type_spec);
             engine.register_custom(&mut registry);
-            let mut vm = ebee_vm::Vm::new(registry)
-                .with_budget(engine.budget())
-                .with_backend(engine.backend());
+            let mut vm = ebee_vm::Vm::new(registry).with_backend(engine.backend());
+            vm = match (engine.budget(), &verified) {
+                (Some(budget), _) => vm.with_budget(budget),
+                // The verifier proved termination: run without a limit, as Linux does.
+                (None, Some(_)) => vm.without_budget(),
+                (None, None) => vm.with_budget(ebee_vm::DEFAULT_BUDGET),
+            };
             if type_spec.is_some_and(|t| t.legacy_packet_access) {
                 vm = vm.with_legacy_packet_load(helpers::skb::legacy_packet_load);
             }

@@ -42,7 +42,7 @@ impl Engine {
         let mut registry = helpers::build_registry(program_type);
         self.register_custom(&mut registry);
         let vm = ebee_vm::Vm::new(registry)
-            .with_budget(self.budget())
+            .with_budget(self.budget().unwrap_or(ebee_vm::DEFAULT_BUDGET))
             .with_backend(self.backend())
             .load(program)?;
         let runtime = Runtime::new(self.cpus(), self.trace(), Vec::new());

@@ -41,9 +41,10 @@ pub struct Args {
     /// Run this many times and report the mean time per run.
     #[arg(long, default_value_t = 1)]
     repeat: u32,
-    /// Stop a run after this many instructions.
-    #[arg(long, default_value_t = ebee_vm::DEFAULT_BUDGET)]
-    budget: u64,
+    /// Stop a run after this many instructions [default: none for verified programs, which
+    /// the verifier proved to terminate, as in Linux; 268435456 for raw and --unverified ones].
+    #[arg(long)]
+    budget: Option<u64>,
     /// Print `{"retval": …, "duration_ns": …, …}` (ELF: `data_size_out`; raw: `instructions`).
     #[arg(long)]
     json: bool,
@@ -57,10 +58,7 @@ pub fn main(args: Args) -> Result<ExitCode> {
         return run_object(&args);
     }
     let instructions = read_program(&args.file)?;
-    let program = args
-        .engine
-        .engine()
-        .with_budget(args.budget)
+    let program = engine(&args)
         .load_raw(&instructions, None)
         .with_context(|| args.file.display().to_string())?;
     let mut input = match (&args.mem, &args.data_in) {
@@ -95,7 +93,9 @@ pub fn main(args: Args) -> Result<ExitCode> {
         println!("{json}");
     } else {
         println!("retval: {:#x} ({})", outcome.retval, outcome.retval as i64);
-        println!("instructions: {}", outcome.instructions);
+        if let Some(instructions) = outcome.instructions {
+            println!("instructions: {instructions}");
+        }
         println!("duration: {mean_ns} ns/run (mean of {} runs)", args.repeat);
     }
     Ok(ExitCode::SUCCESS)
@@ -114,12 +114,21 @@ fn write_file(path: &Option<PathBuf>, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The engine `args` ask for, with the `--budget` if one was given.
+fn engine(args: &Args) -> ebee::Engine {
+    let engine = args.engine.engine();
+    match args.budget {
+        Some(budget) => engine.with_budget(budget),
+        None => engine,
+    }
+}
+
 /// Loads the object, sets its maps, runs one program as `bpftool prog run` does.
 fn run_object(args: &Args) -> Result<ExitCode> {
     if args.mem.is_some() {
         bail!("--mem is for raw programs; use --data-in with an object");
     }
-    let engine = args.engine.engine().with_budget(args.budget);
+    let engine = engine(args);
     let object =
         crate::objects::load_with(&engine, &args.file, &args.types, !args.engine.unverified)?;
     let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;

@@ -14,9 +14,9 @@
 //! never written); otherwise inline against the region the last out-of-line check admitted
 //! (one subtraction and two compares), then out of line against the current frame's stack,
 //! then in Rust. The
-//! instruction budget is charged per block on entry to it; blocks end after every memory
-//! access, so a run that exhausts its budget stops with the same memory and error as the
-//! interpreter's.
+//! instruction budget (of programs that have one) is charged per block on entry to it;
+//! blocks end after every memory access, so a run that exhausts its budget stops with the
+//! same memory and error as the interpreter's.
 
 // `dynasm!` expands dynamic register operands (`Rq(d)`) to `d.into()`.
 #![allow(clippy::useless_conversion)]
@@ -93,6 +93,8 @@ struct Compiler<'c> {
     code: &'c [Slot],
     /// The slots whose memory access a verifier proved in bounds: no check is emitted.
     proven: &'c [bool],
+    /// Whether each block charges its length to the instruction budget.
+    charge_budget: bool,
     /// The label of each slot that starts a basic block.
     labels: Vec<Option<DynamicLabel>>,
     /// Instructions in the block each leader starts.
@@ -105,11 +107,13 @@ struct Compiler<'c> {
 }
 
 /// Compiles `code` (a loaded program's slots) whose functions start at `function_entries`;
-/// the accesses at slots `proven` marks are emitted without a bounds check.
+/// the accesses at slots `proven` marks are emitted without a bounds check, and blocks charge
+/// the budget only if `charge_budget`.
 pub(super) fn compile(
     code: &[Slot],
     function_entries: &[usize],
     proven: &[bool],
+    charge_budget: bool,
 ) -> std::io::Result<Compiled> {
     let mut ops = Assembler::new()?;
     let abort = ops.new_dynamic_label();
@@ -118,6 +122,7 @@ pub(super) fn compile(
         ops,
         code,
         proven,
+        charge_budget,
         labels: vec![None; code.len()],
         block_len: vec![0; code.len()],
         out_of_line: Vec::new(),
@@ -253,14 +258,16 @@ impl Compiler<'_> {
         while pc < self.code.len() {
             let slot = self.code[pc];
             if let Some(label) = self.labels[pc] {
-                let n = self.block_len[pc];
-                let exhausted = self.fail_label(pc, failure::BUDGET, Some(n));
-                dynasm!(self.ops
-                    ; .arch x64
-                    ; =>label
-                    ; sub QWORD [r12 + off::BUDGET], n as i32
-                    ; jb =>exhausted
-                );
+                dynasm!(self.ops ; .arch x64 ; =>label);
+                if self.charge_budget {
+                    let n = self.block_len[pc];
+                    let exhausted = self.fail_label(pc, failure::BUDGET, Some(n));
+                    dynasm!(self.ops
+                        ; .arch x64
+                        ; sub QWORD [r12 + off::BUDGET], n as i32
+                        ; jb =>exhausted
+                    );
+                }
             }
             self.instruction(pc, slot);
             pc += slots_of(&slot);

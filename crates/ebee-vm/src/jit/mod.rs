@@ -45,14 +45,16 @@ impl std::fmt::Debug for JitCode {
 }
 
 impl JitCode {
-    /// Compiles the slots of a loaded program.
+    /// Compiles the slots of a loaded program; `charge_budget`: whether blocks charge the
+    /// instruction budget.
     pub(crate) fn compile(
         code: &[Slot],
         function_entries: &[usize],
         proven: &[bool],
+        charge_budget: bool,
     ) -> Result<JitCode, VmError> {
         let jit_error = |reason: String| VmError::Jit { reason };
-        let compiled = compile::compile(code, function_entries, proven)
+        let compiled = compile::compile(code, function_entries, proven, charge_budget)
             .map_err(|e| jit_error(format!("cannot map memory for machine code: {e}")))?;
         let buffer = compiled
             .ops

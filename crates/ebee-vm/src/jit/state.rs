@@ -273,7 +273,8 @@ pub(super) extern "sysv64" fn fail(state: *mut JitState<'_, '_>) {
             }
             VmError::BudgetExhausted {
                 pc: at,
-                budget: state.program.budget,
+                // Only programs with a budget charge one.
+                budget: state.program.budget.unwrap_or(u64::MAX),
             }
         }
         failure::CALL_DEPTH => VmError::CallDepthExceeded {
