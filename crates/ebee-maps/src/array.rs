@@ -8,6 +8,28 @@ use ebee_abi::{flags::*, Errno};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 
+/// Where an array map's elements lie ([`Map::array_layout`](crate::Map::array_layout)):
+/// element `index`'s copy for CPU `cpu` is at `values + offset(index, cpu)`, valid for
+/// `elem_size` bytes while the map lives (arrays never move or free their elements).
+#[derive(Clone, Copy, Debug)]
+pub struct ArrayLayout {
+    /// The first element.
+    pub values: NonNull<u8>,
+    /// Elements (indexes `0..max_entries`).
+    pub max_entries: u32,
+    /// Bytes from one copy to the next: the value size rounded up to 8.
+    pub elem_size: usize,
+    /// Copies of each element: 1 for a plain array, one per CPU for a per-CPU array.
+    pub copies: usize,
+}
+
+impl ArrayLayout {
+    /// Bytes from `values` to element `index`'s copy for CPU `cpu` (0 for plain arrays).
+    pub fn offset(&self, index: u32, cpu: usize) -> usize {
+        (index as usize * self.copies + cpu) * self.elem_size
+    }
+}
+
 pub(crate) struct ArrayMap {
     words: Box<[AtomicU64]>,
     max_entries: u32,
@@ -48,7 +70,16 @@ impl ArrayMap {
     }
 
     fn offset(&self, index: u32, cpu: usize) -> usize {
-        (index as usize * self.copies + cpu) * self.elem
+        self.layout().offset(index, cpu)
+    }
+
+    pub(crate) fn layout(&self) -> ArrayLayout {
+        ArrayLayout {
+            values: NonNull::from(&*self.words).cast(),
+            max_entries: self.max_entries,
+            elem_size: self.elem,
+            copies: self.copies,
+        }
     }
 
     /// A pointer to element `index` (this CPU's copy for per-CPU arrays).

@@ -1,6 +1,6 @@
 //! The host side of [`Map`]: what `bpf(2)` offers user space, with its errno for each case.
 
-use crate::array::{index_of, next_index};
+use crate::array::{index_of, next_index, ArrayLayout};
 use crate::hash::{Payload, Who};
 use crate::map::{Kind, Map};
 use crate::perf::PerfRecord;
@@ -323,6 +323,31 @@ impl Map {
     pub fn value_ptr(&self, index: u32) -> Option<NonNull<u8>> {
         match &self.kind {
             Kind::Array(a) if !self.spec.map_type.is_percpu() => a.ptr(index, 0),
+            _ => None,
+        }
+    }
+
+    /// Where an array's (`BPF_MAP_TYPE_ARRAY`, `BPF_MAP_TYPE_PERCPU_ARRAY`) elements lie:
+    /// what a JIT needs to compute a lookup inline, as Linux's `array_map_gen_lookup`
+    /// does. `None` for other map types.
+    ///
+    /// ```
+    /// use ebee_maps::{Map, MapSpec, MapType};
+    /// let map = Map::create(MapSpec::new("counts", MapType::PercpuArray, 4, 12, 3), 2)?;
+    /// let layout = map.array_layout().unwrap();
+    /// assert_eq!((layout.max_entries, layout.elem_size, layout.copies), (3, 16, 2));
+    /// // Element 2, CPU 1: as `lookup_elem` finds it on CPU 1.
+    /// let at = layout.values.as_ptr() as usize + layout.offset(2, 1);
+    /// let mut value = vec![0u8; 32];
+    /// value[16] = 7; // CPU 1's copy, in the all-CPU layout of `bpf(2)` (16 bytes a CPU)
+    /// map.update(&2u32.to_ne_bytes(), &value, 0)?;
+    /// // SAFETY: `at` is element 2's copy of CPU 1, 12 bytes, valid while the map lives.
+    /// assert_eq!(unsafe { *(at as *const u8) }, 7);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn array_layout(&self) -> Option<ArrayLayout> {
+        match &self.kind {
+            Kind::Array(a) => Some(a.layout()),
             _ => None,
         }
     }

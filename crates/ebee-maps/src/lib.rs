@@ -128,6 +128,7 @@ mod spec;
 mod table;
 mod validate;
 
+pub use array::ArrayLayout;
 pub use batch::{Batch, BatchCursor, Entry};
 pub use ebee_abi::{flags, Errno, MapType};
 pub use error::MapError;

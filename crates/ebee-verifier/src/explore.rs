@@ -102,6 +102,9 @@ pub(crate) struct Verifier<'a> {
     /// whether every path did with a pointer whose memory the host backs exactly as the
     /// verifier assumes ([`direct_memory`]).
     accesses: RefCell<BTreeMap<usize, SeenAccess>>,
+    /// Helper calls seen: the map every path had in r1, `None` once paths differed (or one
+    /// had no map of the environment there).
+    call_maps: RefCell<BTreeMap<usize, Option<u16>>>,
     /// Conditional jumps assumed decided, and those found decided.
     decided: BTreeSet<usize>,
     found_decided: RefCell<BTreeSet<usize>>,
@@ -145,6 +148,7 @@ impl<'a> Verifier<'a> {
             calls: RefCell::default(),
             tail_callers: RefCell::default(),
             accesses: RefCell::default(),
+            call_maps: RefCell::default(),
             decided,
             found_decided: RefCell::default(),
             stats: Stats::default(),
@@ -269,6 +273,16 @@ impl<'a> Verifier<'a> {
 
     /// The memory instructions proved in bounds on every path, through pointers to memory
     /// the host backs as the verifier assumes (after a successful [`Verifier::run`]).
+    /// The helper calls whose r1 was the same map of the environment on every path, with
+    /// that map's index.
+    pub(crate) fn call_maps(&self) -> Vec<(usize, u16)> {
+        let call_maps = self.call_maps.borrow();
+        call_maps
+            .iter()
+            .filter_map(|(&pc, &map)| Some((pc, map?)))
+            .collect()
+    }
+
     pub(crate) fn direct_accesses(&self) -> Vec<usize> {
         let accesses = self.accesses.borrow();
         accesses
@@ -456,7 +470,24 @@ impl<'a> Verifier<'a> {
                     (None, None) => Step::End,
                 });
             }
-            Semantics::Call(CallKind::Helper) => return self.helper_call(st, pc, insn.imm as u32),
+            Semantics::Call(CallKind::Helper) => {
+                let map = match st.reg(1) {
+                    Reg::Ptr(p) => match p.kind {
+                        PtrKind::Map(m) if (m as usize) < self.env.maps.len() && p.off == 0 => {
+                            Some(m)
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let mut call_maps = self.call_maps.borrow_mut();
+                let seen = call_maps.entry(pc).or_insert(map);
+                if *seen != map {
+                    *seen = None;
+                }
+                drop(call_maps);
+                return self.helper_call(st, pc, insn.imm as u32);
+            }
             Semantics::Call(CallKind::Local) => return self.local_call(st, insn),
             Semantics::Call(CallKind::Kfunc) if self.env.kfuncs => {
                 // No prototype: the arguments are not checked.

@@ -59,6 +59,10 @@ pub struct Verified {
     /// and values, helper-returned memory), ascending: the accesses a VM may run without a
     /// runtime check.
     pub safe_accesses: Vec<usize>,
+    /// The helper calls whose r1 is the same map on every path (the kernel's
+    /// `map_ptr_state`), as (slot, index in [`Environment::maps`]), ascending: calls a VM
+    /// may specialise for their map, as Linux inlines array lookups.
+    pub call_maps: Vec<(usize, u16)>,
 }
 
 /// Verifies `program` in `env`: `Ok` when every path is safe, else the first error found.
@@ -76,9 +80,11 @@ pub fn verify(program: &ebee_isa::Validated, env: &Environment) -> Result<Verifi
         if newly.is_empty() {
             stats.micros = micros;
             let safe_accesses = verifier.direct_accesses();
+            let call_maps = verifier.call_maps();
             return Ok(Verified {
                 stats,
                 safe_accesses,
+                call_maps,
             });
         }
         decided.extend(newly);

@@ -30,14 +30,13 @@ impl<'r> HelperEnv<'_, 'r> {
             return Ok(());
         }
         let stack = self.run.stack_region(self.stack_low);
-        let run = &self.run;
-        if stack.contains(addr, len) || run.granted.allows(run.memory.regions(), addr, len, access)
-        {
+        if stack.contains(addr, len) || self.run.admits(self.program, addr, len, access) {
             return Ok(());
         }
-        let mut extra = run.granted.regions().to_vec();
-        extra.push(stack);
-        Err(run.memory.fault(addr, len, access, &extra).into())
+        Err(self
+            .run
+            .fault(self.program, addr, len, access, stack)
+            .into())
     }
 
     /// Slot index of the `call` instruction that called the helper.

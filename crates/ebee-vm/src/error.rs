@@ -175,6 +175,15 @@ pub enum VmError {
         budget: u64,
     },
 
+    /// What [`Vm::load_verified`](crate::Vm::load_verified) was told of a slot cannot be
+    /// true of it.
+    #[error("instruction {pc}: the verifier's proofs do not fit the program: {reason}")]
+    InvalidProof {
+        /// The slot.
+        pc: usize,
+        /// What does not fit.
+        reason: &'static str,
+    },
     /// The JIT could not compile or map the program.
     #[error("JIT: {reason}")]
     Jit {

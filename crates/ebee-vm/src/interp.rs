@@ -4,7 +4,7 @@
 //! compiler specializes the shared code below into straight-line code per form.
 
 use crate::env::HelperEnv;
-use crate::error::{Access, VmError};
+use crate::error::{Access, Fault, VmError};
 use crate::legacy_packet::LegacyPacketLoad;
 use crate::memory::{Granted, Memory, Region};
 use crate::ops::{alu, endian, from_network, load, store};
@@ -213,7 +213,14 @@ impl Program {
                         }
                         Semantics::Load { size, sign_extend } => {
                             let addr = src.wrapping_add(insn.off as u64);
-                            run.check::<CHECKED>(pc - 1, addr, size, Access::Read, stack_low)?;
+                            run.check::<CHECKED>(
+                                self,
+                                pc - 1,
+                                addr,
+                                size,
+                                Access::Read,
+                                stack_low,
+                            )?;
                             // SAFETY: checked mode proved the access lies in the stack or a
                             // live region; an unchecked run is a verified one.
                             reg[dst] = unsafe { load(addr, size, sign_extend) };
@@ -239,13 +246,27 @@ impl Program {
                         }
                         Semantics::Store { size, operand: o } => {
                             let addr = d.wrapping_add(insn.off as u64);
-                            run.check::<CHECKED>(pc - 1, addr, size, Access::Write, stack_low)?;
+                            run.check::<CHECKED>(
+                                self,
+                                pc - 1,
+                                addr,
+                                size,
+                                Access::Write,
+                                stack_low,
+                            )?;
                             // SAFETY: as for loads, and the region is writable.
                             unsafe { store(addr, size, operand(o)) };
                         }
                         Semantics::Atomic { op, size, fetch } => {
                             let addr = d.wrapping_add(insn.off as u64);
-                            run.check::<CHECKED>(pc - 1, addr, size, Access::Write, stack_low)?;
+                            run.check::<CHECKED>(
+                                self,
+                                pc - 1,
+                                addr,
+                                size,
+                                Access::Write,
+                                stack_low,
+                            )?;
                             if addr % size as u64 != 0 {
                                 return Err(VmError::MisalignedAtomic {
                                     pc: pc - 1,
@@ -408,7 +429,7 @@ impl Program {
         else {
             return Ok(None);
         };
-        run.check::<CHECKED>(pc, addr, size, Access::Read, stack_low)?;
+        run.check::<CHECKED>(self, pc, addr, size, Access::Read, stack_low)?;
         // SAFETY: checked above, or a verified run.
         let raw = unsafe { load(addr, size, false) };
         Ok(Some(from_network(size, raw)))
@@ -520,6 +541,7 @@ impl RunState<'_> {
     #[inline(always)]
     fn check<const CHECKED: bool>(
         &self,
+        program: &Program,
         pc: usize,
         addr: u64,
         size: u8,
@@ -537,28 +559,50 @@ impl RunState<'_> {
         if in_stack {
             return Ok(());
         }
-        self.check_regions(pc, addr, size, access, stack_low)
+        self.check_regions(program, pc, addr, size, access, stack_low)
     }
 
+    /// The bounds check of an access `program` makes outside the current frame.
     #[cold]
     pub(crate) fn check_regions(
         &self,
+        program: &Program,
         pc: usize,
         addr: u64,
         size: u64,
         access: Access,
         stack_low: u64,
     ) -> Result<(), VmError> {
-        if self
-            .granted
-            .allows(self.memory.regions(), addr, size, access)
-        {
+        if self.admits(program, addr, size, access) {
             return Ok(());
         }
-        let mut extra = self.granted.regions().to_vec();
-        extra.push(self.stack_region(stack_low));
-        let fault = self.memory.fault(addr, size, access, &extra);
+        let fault = self.fault(program, addr, size, access, self.stack_region(stack_low));
         Err(VmError::OutOfBounds { pc, fault })
+    }
+
+    /// Whether `program` may reach `[addr, addr + size)` outside its stack: the host's
+    /// regions, the grants, and the arrays whose lookups `program` computes inline.
+    pub(crate) fn admits(&self, program: &Program, addr: u64, size: u64, access: Access) -> bool {
+        self.granted
+            .allows(self.memory.regions(), addr, size, access)
+            || program.array_admits(addr, size, access)
+    }
+
+    /// What is wrong with an access [`RunState::admits`] refused, `stack` being the part of
+    /// the stack the access could have used.
+    #[cold]
+    pub(crate) fn fault(
+        &self,
+        program: &Program,
+        addr: u64,
+        size: u64,
+        access: Access,
+        stack: Region,
+    ) -> Fault {
+        let mut extra = self.granted.regions().to_vec();
+        extra.extend_from_slice(&program.array_regions);
+        extra.push(stack);
+        self.memory.fault(addr, size, access, &extra)
     }
 }
 

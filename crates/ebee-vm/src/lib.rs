@@ -40,6 +40,7 @@ mod program;
 #[cfg(test)]
 mod run_tests;
 mod stack;
+mod verified;
 
 pub use ctx::{ContextLayout, CtxAccess, HostField};
 pub use env::{HelperEnv, MAX_TAIL_CALLS};
@@ -50,3 +51,4 @@ pub use legacy_packet::{LegacyPacketLoad, LegacyPacketLoadFn};
 pub use memory::{Memory, Region};
 pub use program::{Backend, Program, Vm, DEFAULT_BUDGET};
 pub use stack::{FRAME_SIZE, MAX_FRAMES};
+pub use verified::{ArrayLookup, Proofs};

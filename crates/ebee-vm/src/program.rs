@@ -1,9 +1,11 @@
 //! Loading: a validated program → a [`Program`] ready to run.
 
 use crate::ctx::ContextLayout;
-use crate::error::VmError;
+use crate::error::{Access, VmError};
 use crate::helpers::{Helper, Helpers};
 use crate::legacy_packet::LegacyPacketLoadFn;
+use crate::memory::Region;
+use crate::verified::{ArrayLookup, Proofs};
 use ebee_isa::{CallKind, Op, Semantics, Validated};
 use std::sync::Arc;
 
@@ -186,7 +188,7 @@ impl Vm {
     /// that may be uninitialized, and legacy packet loads (without a context, or without a
     /// [`Vm::with_legacy_packet_load`] hook).
     pub fn load(&self, program: &Validated) -> Result<Program, VmError> {
-        self.load_program(program, None, &[])
+        self.load_program(program, None, &Proofs::default())
     }
 
     /// As [`Vm::load`], for a program whose r1 at entry is a context described by `context`:
@@ -197,12 +199,13 @@ impl Vm {
         program: &Validated,
         context: &dyn ContextLayout,
     ) -> Result<Program, VmError> {
-        self.load_program(program, Some(context), &[])
+        self.load_program(program, Some(context), &Proofs::default())
     }
 
     /// As [`Vm::load`] or [`Vm::load_with_context`], for a program a verifier proved safe:
-    /// the JIT emits the memory accesses at the slots `safe_accesses` lists without a
-    /// bounds check (the interpreter keeps checking every access).
+    /// the JIT emits the memory accesses at the slots [`Proofs::safe_accesses`] lists
+    /// without a bounds check and computes the [`Proofs::array_lookups`] inline (the
+    /// interpreter keeps checking every access and calling every helper).
     ///
     /// # Safety
     ///
@@ -210,20 +213,24 @@ impl Vm {
     /// any input the host may give, stays inside memory the program may access as it
     /// accesses it: what `ebee_verifier::Verified::safe_accesses` states of the program and
     /// the environment it verified (its program type's context, its maps, its helpers).
+    /// Every [`ArrayLookup`] must be a call that, on every path, looks up its array with a
+    /// key pointer to 4 readable bytes and whose result is used only as that array's values
+    /// may be (`ebee_verifier::Verified::call_maps`), and the array's elements must stay
+    /// where it says while the program lives.
     pub unsafe fn load_verified(
         &self,
         program: &Validated,
         context: Option<&dyn ContextLayout>,
-        safe_accesses: &[usize],
+        proofs: &Proofs<'_>,
     ) -> Result<Program, VmError> {
-        self.load_program(program, context, safe_accesses)
+        self.load_program(program, context, proofs)
     }
 
     fn load_program(
         &self,
         program: &Validated,
         context: Option<&dyn ContextLayout>,
-        safe_accesses: &[usize],
+        proofs: &Proofs<'_>,
     ) -> Result<Program, VmError> {
         if self.legacy_packet_load.is_none() {
             let legacy = program
@@ -316,7 +323,7 @@ impl Vm {
         function_entries.sort_unstable();
         function_entries.dedup();
         let mut proven = vec![false; code.len()];
-        for &pc in safe_accesses {
+        for &pc in proofs.safe_accesses {
             let memory = code.get(pc).is_some_and(|slot| {
                 matches!(
                     slot.op.semantics(),
@@ -324,13 +331,34 @@ impl Vm {
                 )
             });
             if !memory {
-                return Err(VmError::Jit {
-                    reason: format!("slot {pc} is said to be a safe access but is none"),
+                return Err(VmError::InvalidProof {
+                    pc,
+                    reason: "a safe access that is no load, store or atomic",
                 });
             }
             proven[pc] = true;
         }
-        let machine_code = self.compile(&code, &function_entries, &proven)?;
+        let mut lookups = vec![None; code.len()];
+        for lookup in proofs.array_lookups {
+            let call = code.get(lookup.pc).is_some_and(|slot| {
+                matches!(slot.op.semantics(), Semantics::Call(CallKind::Helper))
+            });
+            if !call {
+                return Err(VmError::InvalidProof {
+                    pc: lookup.pc,
+                    reason: "an array lookup that is no helper call",
+                });
+            }
+            lookups[lookup.pc] = Some(*lookup);
+        }
+        let mut array_regions: Vec<Region> = proofs
+            .array_lookups
+            .iter()
+            .map(ArrayLookup::region)
+            .collect();
+        array_regions.sort_by_key(|r| (r.start, r.writable));
+        array_regions.dedup();
+        let machine_code = self.compile(&code, &function_entries, &proven, &lookups)?;
         Ok(Program {
             machine_code,
             function_entries,
@@ -340,6 +368,7 @@ impl Vm {
             budget: self.budget,
             legacy_packet_load: self.legacy_packet_load,
             max_ctx_offset,
+            array_regions: array_regions.into_boxed_slice(),
         })
     }
 }
@@ -351,6 +380,7 @@ impl Vm {
         slots: &[Slot],
         function_entries: &[usize],
         proven: &[bool],
+        lookups: &[Option<ArrayLookup>],
     ) -> Result<Code, VmError> {
         match self.backend {
             Backend::Interpreter => Ok(Code::Interpreted),
@@ -359,11 +389,12 @@ impl Vm {
                 slots,
                 function_entries,
                 proven,
+                lookups,
                 self.budget.is_some(),
             )?))),
             #[cfg(not(all(target_arch = "x86_64", not(miri))))]
             Backend::Jit => {
-                let _ = (slots, function_entries, proven);
+                let _ = (slots, function_entries, proven, lookups);
                 Err(VmError::Jit {
                     reason: "this build has no JIT (x86-64 only)".to_string(),
                 })
@@ -395,6 +426,9 @@ pub struct Program {
     /// One past the furthest context byte (in the context's UAPI layout) the program
     /// accesses; 0 without a context layout.
     max_ctx_offset: usize,
+    /// The elements of the arrays whose lookups are computed inline ([`ArrayLookup`]),
+    /// which every run may reach without a grant.
+    pub(crate) array_regions: Box<[Region]>,
 }
 
 impl Program {
@@ -427,6 +461,15 @@ impl Program {
     /// The instruction budget of one run; `None` when runs are not limited.
     pub fn budget(&self) -> Option<u64> {
         self.budget
+    }
+
+    /// Whether `[addr, addr + size)` lies in the elements of an array whose lookups this
+    /// program computes inline, allowing `access`.
+    pub(crate) fn array_admits(&self, addr: u64, size: u64, access: Access) -> bool {
+        let write = access == Access::Write;
+        self.array_regions
+            .iter()
+            .any(|r| r.contains(addr, size) && (r.writable || !write))
     }
 
     /// The first slot of the function a function-reference value names, if it is one of this

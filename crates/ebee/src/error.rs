@@ -186,6 +186,7 @@ pub(crate) fn vm_error_pc(error: &ebee_vm::VmError) -> Option<usize> {
         | BudgetExhausted { pc, .. }
         | LegacyPacketAccess { pc, .. }
         | LegacyPacketLoad { pc, .. }
+        | InvalidProof { pc, .. }
         | Helper { pc, .. } => *pc,
         Isa(_) | Jit { .. } => return None,
     })

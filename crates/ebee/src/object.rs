@@ -151,11 +151,21 @@ impl ObjectBuilder {
             let instructions = ebee_isa::Validated::new(instructions)
                 .map_err(|source| Error::load(&program, ebee_vm::VmError::Isa(source)))?;
             let context = type_spec.map(|spec| spec as &dyn ebee_vm::ContextLayout);
-            let safe_accesses = verified.as_ref().map_or(&[][..], |v| &v.safe_accesses);
+            let array_lookups = match &verified {
+                Some(verified) => array_lookups(verified, &instructions, runtime.maps(), &engine),
+                None => Vec::new(),
+            };
+            let proofs = ebee_vm::Proofs {
+                safe_accesses: verified.as_ref().map_or(&[][..], |v| &v.safe_accesses),
+                array_lookups: &array_lookups,
+            };
             // SAFETY: `safe_accesses` is what the verifier proved of these instructions (the
             // same slots, map references resolved to the maps `map_infos` describes) with
-            // this program type's context and helpers: those accesses stay in bounds.
-            let loaded = unsafe { vm.load_verified(&instructions, context, safe_accesses) }
+            // this program type's context and helpers: those accesses stay in bounds. The
+            // array lookups are calls of ebee's own `map_lookup_elem` whose map is, on every
+            // path, that array (`call_maps`), with a key the verifier proved readable; the
+            // arrays live in `runtime`, which every handle that runs the program holds.
+            let loaded = unsafe { vm.load_verified(&instructions, context, &proofs) }
                 .map_err(|source| Error::load(&program, source))?;
             let loaded = Arc::new(loaded);
             let id = next_program_id();
@@ -355,6 +365,56 @@ fn resolve_map_references(
         insn.imm = address as i64;
     }
     Ok(())
+}
+
+/// The calls of `map_lookup_elem` whose map is one array on every path (the verifier's
+/// `call_maps`), for the JIT to compute inline; none when the embedder replaced the helper.
+fn array_lookups(
+    verified: &ebee_verifier::Verified,
+    instructions: &ebee_isa::Validated,
+    maps: &[Arc<Map>],
+    engine: &Engine,
+) -> Vec<ebee_vm::ArrayLookup> {
+    let is_lookup = |id: i64| {
+        u32::try_from(id).is_ok_and(|id| {
+            ebee_abi::helper_names::helper_name(id) == Some("map_lookup_elem")
+                && !engine.custom().iter().any(|c| c.key == Ok(id))
+        })
+    };
+    let at = |pc: usize| {
+        let i = instructions
+            .binary_search_by_key(&pc, |insn| insn.pc)
+            .ok()?;
+        Some(&instructions[i])
+    };
+    let mut lookups = Vec::new();
+    for &(pc, map) in &verified.call_maps {
+        let Some(insn) = at(pc).filter(|insn| is_lookup(insn.imm)) else {
+            continue;
+        };
+        let Some(map) = maps.get(map as usize) else {
+            continue;
+        };
+        let Some(layout) = map.array_layout() else {
+            continue;
+        };
+        let (Ok(elem_size), Ok(copies)) = (
+            u32::try_from(layout.elem_size),
+            u32::try_from(layout.copies),
+        ) else {
+            continue;
+        };
+        lookups.push(ebee_vm::ArrayLookup {
+            pc: insn.pc,
+            values: layout.values.as_ptr() as u64,
+            max_entries: layout.max_entries,
+            elem_size,
+            copies,
+            per_cpu: map.map_type().is_percpu(),
+            writable: map.spec().map_flags & ebee_maps::flags::BPF_F_RDONLY_PROG == 0,
+        });
+    }
+    lookups
 }
 
 /// Refuses, at load, calls to helpers ebee does not provide or the program type may not call,

@@ -9,7 +9,7 @@
 //!
 //! | map type | program | test |
 //! |---|---|---|
-//! | `ARRAY` | `maps_array` | `kernel_maps::array_and_percpu_array` |
+//! | `ARRAY` (elements handed to helpers too) | `maps_array` | `kernel_maps::array_and_percpu_array` |
 //! | `PERCPU_ARRAY` (8-byte and padded values, CPUs 0 and 1) | `maps_array` | `kernel_maps::array_and_percpu_array` |
 //! | `HASH` (preallocated, `BPF_F_NO_PREALLOC`, padded struct keys, `BPF_F_ZERO_SEED` order) | `maps_hash` | `kernel_maps::hash_percpu_hash_and_no_prealloc` |
 //! | `PERCPU_HASH` | `maps_hash` | `kernel_maps::hash_percpu_hash_and_no_prealloc` |
@@ -126,6 +126,10 @@ fn array_and_percpu_array() {
 
     for key in [0, 1, 2] {
         step(&pair, "percpu_small_ops", 0, key, 9, 0);
+    }
+    // Elements handed to helpers; key 7's copy goes past the end (-E2BIG), 8 finds none.
+    for key in [2, 6, 7, 8] {
+        step(&pair, "array_copy_ops", 0, key, 0xabcd + u64::from(key), 0);
     }
     // The same per-CPU operations on CPU 1: only CPU 1's values change, on both sides.
     if pair.ncpus > 1 && common::online_cpus() > 1 {

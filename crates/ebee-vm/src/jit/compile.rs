@@ -24,6 +24,7 @@
 use super::state::{self, failure, offsets as off, CALL_DEPTH_LIMIT};
 use crate::program::Slot;
 use crate::stack::FRAME_SIZE;
+use crate::verified::ArrayLookup;
 use dynasmrt::x64::Assembler;
 use dynasmrt::{dynasm, AssemblyOffset, DynamicLabel, DynasmApi, DynasmLabelApi};
 use ebee_isa::{CallKind, Semantics};
@@ -93,6 +94,8 @@ struct Compiler<'c> {
     code: &'c [Slot],
     /// The slots whose memory access a verifier proved in bounds: no check is emitted.
     proven: &'c [bool],
+    /// The helper calls computed inline (array lookups), by slot.
+    lookups: &'c [Option<ArrayLookup>],
     /// Whether each block charges its length to the instruction budget.
     charge_budget: bool,
     /// The label of each slot that starts a basic block.
@@ -107,12 +110,13 @@ struct Compiler<'c> {
 }
 
 /// Compiles `code` (a loaded program's slots) whose functions start at `function_entries`;
-/// the accesses at slots `proven` marks are emitted without a bounds check, and blocks charge
-/// the budget only if `charge_budget`.
+/// the accesses at slots `proven` marks are emitted without a bounds check, the calls in
+/// `lookups` are computed inline, and blocks charge the budget only if `charge_budget`.
 pub(super) fn compile(
     code: &[Slot],
     function_entries: &[usize],
     proven: &[bool],
+    lookups: &[Option<ArrayLookup>],
     charge_budget: bool,
 ) -> std::io::Result<Compiled> {
     let mut ops = Assembler::new()?;
@@ -122,6 +126,7 @@ pub(super) fn compile(
         ops,
         code,
         proven,
+        lookups,
         charge_budget,
         labels: vec![None; code.len()],
         block_len: vec![0; code.len()],
@@ -326,7 +331,10 @@ impl Compiler<'_> {
                     Some(cond) => self.branch(cond, width, operand, d, s, imm, target),
                 }
             }
-            Semantics::Call(CallKind::Helper) => self.call_out(pc, imm as u64, None),
+            Semantics::Call(CallKind::Helper) => match self.lookups[pc] {
+                Some(lookup) => self.array_lookup(&lookup),
+                None => self.call_out(pc, imm as u64, None),
+            },
             Semantics::Call(CallKind::HelperInReg) => self.call_out(pc, 0, Some(d)),
             Semantics::Call(CallKind::Local) => self.local_call(pc, imm),
             // `Vm::load` refuses kfunc calls.

@@ -16,6 +16,7 @@ use crate::error::VmError;
 use crate::interp::{Entry, RunState, Step};
 use crate::program::{Program, Slot};
 use crate::stack::{zero_frame, FRAME_SIZE};
+use crate::verified::ArrayLookup;
 use dynasmrt::ExecutableBuffer;
 use state::{status, JitState};
 
@@ -45,16 +46,18 @@ impl std::fmt::Debug for JitCode {
 }
 
 impl JitCode {
-    /// Compiles the slots of a loaded program; `charge_budget`: whether blocks charge the
-    /// instruction budget.
+    /// Compiles the slots of a loaded program; `proven`: the accesses emitted unchecked;
+    /// `lookups`: the helper calls computed inline; `charge_budget`: whether blocks charge
+    /// the instruction budget.
     pub(crate) fn compile(
         code: &[Slot],
         function_entries: &[usize],
         proven: &[bool],
+        lookups: &[Option<ArrayLookup>],
         charge_budget: bool,
     ) -> Result<JitCode, VmError> {
         let jit_error = |reason: String| VmError::Jit { reason };
-        let compiled = compile::compile(code, function_entries, proven, charge_budget)
+        let compiled = compile::compile(code, function_entries, proven, lookups, charge_budget)
             .map_err(|e| jit_error(format!("cannot map memory for machine code: {e}")))?;
         let buffer = compiled
             .ops
@@ -101,6 +104,7 @@ impl JitCode {
             arg: 0,
             addr: 0,
             depth: entry.depth as u64,
+            cpu: run.memory.cpu() as u64,
             entry_rsp: 0,
             status: status::RUNNING,
             read_start: 0,

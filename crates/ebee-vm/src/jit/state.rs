@@ -55,6 +55,8 @@ pub(super) struct JitState<'s, 'r> {
     pub addr: u64,
     /// Frames in use below the current function (the entry's depth plus local calls).
     pub depth: u64,
+    /// The run's CPU ([`crate::Memory::cpu`]), for per-CPU array lookups.
+    pub cpu: u64,
     /// The host stack pointer just before the first function was called: errors unwind
     /// to it.
     pub entry_rsp: u64,
@@ -85,6 +87,7 @@ pub(super) mod offsets {
     pub const ARG: i32 = offset_of!(JitState, arg) as i32;
     pub const ADDR: i32 = offset_of!(JitState, addr) as i32;
     pub const DEPTH: i32 = offset_of!(JitState, depth) as i32;
+    pub const CPU: i32 = offset_of!(JitState, cpu) as i32;
     pub const ENTRY_RSP: i32 = offset_of!(JitState, entry_rsp) as i32;
     pub const STATUS: i32 = offset_of!(JitState, status) as i32;
     pub const READ_START: i32 = offset_of!(JitState, read_start) as i32;
@@ -160,10 +163,10 @@ pub(super) extern "sysv64" fn check_access(
     } else {
         Access::Read
     };
-    let stack_low = state.stack_low;
+    let (stack_low, program) = (state.stack_low, state.program);
     state.guarded(|s| {
         s.run()
-            .check_regions(pc as usize, addr, size, access, stack_low)
+            .check_regions(program, pc as usize, addr, size, access, stack_low)
     });
     if state.status == status::RUNNING {
         state.cache_last_hit();

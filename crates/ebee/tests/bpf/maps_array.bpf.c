@@ -54,4 +54,28 @@ int percpu_small_ops(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Hands a looked-up element to helpers: copies array[key] into array[key + 1] through
+ * map_update_elem (which reads the element), then overwrites array[key] with the command's
+ * value through probe_read_kernel (which writes it). ebee's JIT computes these lookups
+ * inline, so the helpers must accept the element without the grant a helper lookup makes. */
+SEC("xdp")
+int array_copy_ops(struct xdp_md *ctx)
+{
+	struct cmd *c = cmd_of(ctx);
+	__u32 key, next;
+	__u64 *p;
+
+	if (!c)
+		return XDP_ABORTED;
+	key = c->key;
+	next = key + 1;
+	p = bpf_map_lookup_elem(&array, &key);
+	if (!p)
+		return XDP_DROP;
+	c->res = bpf_map_update_elem(&array, &next, p, BPF_ANY);
+	c->out = bpf_probe_read_kernel(p, sizeof(*p), &c->value);
+	c->out2 = *p;
+	return XDP_PASS;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -3,6 +3,7 @@
 
 use super::{failure, off};
 use super::{frame_access, state, Compiler, OutOfLine, Slot, CALL_DEPTH_LIMIT, FRAME_SIZE};
+use crate::verified::ArrayLookup;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 use ebee_isa::{AtomicOp, Operand};
 
@@ -157,6 +158,44 @@ impl Compiler<'_> {
             ; add rsp, 8
             ; cmp QWORD [r12 + off::STATUS], state::status::RUNNING as i32
             ; jne =>abort
+        );
+    }
+
+    /// `r0 = map_lookup_elem(array, r2)` without calling out, as Linux's
+    /// `array_map_gen_lookup`: the element's address when the 4-byte index at r2 is below
+    /// `max_entries` (and, per CPU, the run's CPU below `copies`), else NULL. r1–r5 keep
+    /// their values, which verified programs do not read after a call.
+    pub(super) fn array_lookup(&mut self, lookup: &ArrayLookup) {
+        let null = self.ops.new_dynamic_label();
+        let done = self.ops.new_dynamic_label();
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov eax, DWORD [rsi]
+            ; mov r11d, lookup.max_entries as i32
+            ; cmp rax, r11
+            ; jae =>null
+        );
+        if lookup.per_cpu {
+            dynasm!(self.ops
+                ; .arch x64
+                ; mov r11, [r12 + off::CPU]
+                ; mov r10d, lookup.copies as i32
+                ; cmp r11, r10
+                ; jae =>null
+                ; imul rax, r10
+                ; add rax, r11
+            );
+        }
+        dynasm!(self.ops
+            ; .arch x64
+            ; mov r11d, lookup.elem_size as i32
+            ; imul rax, r11
+            ; mov r11, QWORD lookup.values as i64
+            ; add rax, r11
+            ; jmp =>done
+            ; =>null
+            ; xor eax, eax
+            ; =>done
         );
     }
 
