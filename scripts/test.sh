@@ -4,7 +4,10 @@
 # libbpf-dev (the headers the C programs include), xdp-tools (real-world XDP objects),
 # linux-libc-dev (linux/bpf.h, which ebee-abi's and ebee-kernel's constants are checked against),
 # linux-source-6.12 and bpftool (the kernel's verifier selftests, compiled against the running
-# kernel's vmlinux.h by ebee-testdata's kernel_selftests test).
+# kernel's vmlinux.h by ebee-testdata's kernel_selftests test); xdp-tests and
+# golang-github-cilium-ebpf-dev (the other Debian packages shipping compiled BPF objects) and
+# libelf-dev + zlib1g-dev (libbpf, built from the kernel tree as the oracle) for ebee-testdata's
+# real_world_objects test.
 # Tests that load programs into the kernel (the oracle) need root or CAP_BPF; without bpf()
 # they print why and skip. They need no bpffs (the oracle never pins maps); the trace-helper
 # comparisons read the kernel's trace output from tracefs, which this script mounts when it
@@ -20,6 +23,10 @@ command -v llvm-objdump-19 >/dev/null || need+=(llvm-19)
 [ -f /usr/include/linux/bpf.h ] || need+=(linux-libc-dev)
 [ -f /usr/src/linux-source-6.12.tar.xz ] || need+=(linux-source-6.12)
 command -v bpftool >/dev/null || need+=(bpftool)
+[ -f /usr/libexec/xdp-tools/xdp_pass.o ] || need+=(xdp-tests)
+[ -d /usr/share/gocode/src/github.com/cilium/ebpf/testdata ] || need+=(golang-github-cilium-ebpf-dev)
+[ -f /usr/include/libelf.h ] || need+=(libelf-dev)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

@@ -104,7 +104,10 @@
 //!   calls into `.text`.
 //! - Global data maps are named after their section (`.rodata`), not prefixed with the
 //!   object name: there is no kernel name length to fit.
-//! - Extern variables (`__ksym`, `__kconfig`) are refused; extern functions (kfuncs) are
+//! - `__kconfig` externs are variables of a read-only `.kconfig` map laid out as libbpf lays
+//!   it out, zero (libbpf's value for a `__weak` extern the configuration lacks) until the
+//!   host sets them ([`ObjectSpec::set_global`]): outside a kernel there is no configuration
+//!   to read them from. `__ksym` extern variables are refused; extern functions (kfuncs) are
 //!   left for the host to resolve by name ([`LinkedProgram::kfunc_calls`]).
 //!
 //! # Tests
@@ -132,6 +135,7 @@ mod elf;
 mod elf_object;
 mod error;
 mod globals;
+mod kconfig;
 mod legacy_maps;
 mod link;
 mod linked;

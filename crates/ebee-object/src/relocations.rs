@@ -42,6 +42,7 @@ pub(crate) fn resolve_relocations(
     code: &[Code],
     this: usize,
     maps: &[MapSpec],
+    kconfig: Option<(usize, &BTreeMap<String, u32>)>,
 ) -> Result<BTreeMap<usize, Reloc>, ObjectError> {
     let slots = &code[this].slots;
     let mut out = BTreeMap::new();
@@ -79,7 +80,7 @@ pub(crate) fn resolve_relocations(
                 call_target(elf, code, symbol, slot).map_err(|reason| err(name.clone(), reason))?
             }
             Some(Semantics::LoadImm64 { .. }) if insn + 1 < slots.len() => {
-                lddw_target(elf, code, maps, symbol, slot)
+                lddw_target(elf, code, maps, kconfig, symbol, slot)
                     .map_err(|reason| err(name.clone(), reason))?
             }
             _ => {
@@ -180,22 +181,37 @@ fn call_target(
     Ok(Reloc::Call { code: target, slot })
 }
 
-/// A relocated `lddw`: a function address, a map, or a place in global data.
+/// A relocated `lddw`: a function address, a map, a place in global data, or a `__kconfig`
+/// extern (a place in the `.kconfig` map, index and offsets in `kconfig`).
 fn lddw_target(
     elf: &Elf<'_>,
     code: &[Code],
     maps: &[MapSpec],
+    kconfig: Option<(usize, &BTreeMap<String, u32>)>,
     symbol: &ElfSymbol,
     slot: Insn,
 ) -> Result<Reloc, String> {
+    let addend = u64::from(slot.imm as u32);
     if symbol.is_undefined() {
-        return Err("extern variables (__ksym, __kconfig) are not supported".into());
+        let extern_offset =
+            kconfig.and_then(|(map, offsets)| Some((map, *offsets.get(&symbol.name)?)));
+        return match extern_offset {
+            Some((map, offset)) => u32::try_from(addend)
+                .ok()
+                .and_then(|a| offset.checked_add(a))
+                .map(|offset| Reloc::MapValue { map, offset })
+                .ok_or_else(|| format!("offset {addend:#x} into a __kconfig extern is too large")),
+            None => Err(
+                "__ksym extern variables are not supported: a kernel symbol has no address \
+                 outside the kernel"
+                    .into(),
+            ),
+        };
     }
     let section = symbol
         .section
         .and_then(|s| elf.section(s))
         .ok_or_else(|| "the symbol is in no section".to_owned())?;
-    let addend = u64::from(slot.imm as u32);
     if let Some(target) = code_index(code, symbol.section) {
         let offset = symbol.value.checked_add(addend).filter(|o| o % 8 == 0);
         let index = offset

@@ -12,6 +12,7 @@ use crate::btf_maps::btf_maps;
 use crate::elf::{Elf, ElfSection};
 use crate::error::read_file;
 use crate::globals::{globals, GlobalVariable};
+use crate::kconfig::kconfig;
 use crate::legacy_maps::{is_legacy_maps_section, legacy_maps, link_inner_maps};
 use crate::maps::{data_map, is_spin_lock, single_lock, DataSection, MapSpec};
 use crate::programs::section_info;
@@ -159,7 +160,7 @@ impl ObjectSpec {
                 maps.push(data_map(section, kind, btf.as_ref())?);
             }
         }
-        let globals = globals(&elf, btf.as_ref(), &maps);
+        let mut globals = globals(&elf, btf.as_ref(), &maps);
         if let Some(btf) = &btf {
             for (index, map) in maps.iter_mut().enumerate() {
                 let locks: Vec<u32> = globals
@@ -173,6 +174,16 @@ impl ObjectSpec {
                 }
             }
         }
+        let kconfig = match kconfig(btf.as_ref(), maps.len())? {
+            Some(kconfig) => {
+                let index = maps.len();
+                maps.push(kconfig.map);
+                globals.extend(kconfig.globals);
+                Some((index, kconfig.offsets))
+            }
+            None => None,
+        };
+        let kconfig = kconfig.as_ref().map(|(index, offsets)| (*index, offsets));
         let mut code = Vec::new();
         for section in elf.sections.iter().filter(|s| s.is_code()) {
             code.push(code_section(&elf, section)?);
@@ -181,7 +192,7 @@ impl ObjectSpec {
             let section = elf
                 .section(code[index].elf_index)
                 .ok_or_else(|| ObjectError::section(&code[index].name, "section vanished"))?;
-            let relocs = resolve_relocations(&elf, section, &code, index, &maps)?;
+            let relocs = resolve_relocations(&elf, section, &code, index, &maps, kconfig)?;
             code[index].relocs = relocs;
         }
         let programs = programs(&elf, &code);

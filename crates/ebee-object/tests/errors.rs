@@ -90,19 +90,9 @@ fn unsupported_map_definitions_are_errors() {
     assert!(err.to_string().contains("only for map-in-map"), "{err}");
 }
 
+/// Extern variables are `tests/externs.rs`'s.
 #[test]
-fn extern_variables_are_refused_and_kfuncs_left_to_the_host() {
-    let err = parse_c(
-        "kconfig",
-        "extern int LINUX_KERNEL_VERSION __attribute__((section(\".kconfig\"))) __attribute__((weak));\n\
-         SEC(\"xdp\") int p(void *ctx) { return LINUX_KERNEL_VERSION; }",
-    )
-    .unwrap_err();
-    let text = err.to_string();
-    assert!(
-        text.contains("LINUX_KERNEL_VERSION") && text.contains("extern variables"),
-        "{text}"
-    );
+fn kfuncs_are_left_to_the_host() {
     let spec = parse_c(
         "kfunc",
         "extern int bpf_my_kfunc(int x) __attribute__((section(\".ksyms\")));\n\

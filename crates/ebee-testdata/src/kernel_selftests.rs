@@ -30,8 +30,8 @@
 use std::fmt;
 
 mod attach;
-mod build;
-mod compile;
+pub(crate) mod build;
+pub(crate) mod compile;
 mod ebee;
 mod kernel;
 mod maps;

@@ -18,6 +18,10 @@
 //! `progs/verifier_*.c` compiled, linked by ebee-object, with its annotations and the running
 //! kernel's verdict (`tests/kernel_selftests.rs`, `kernel_selftests/README.md`).
 //!
+//! [`real_world`] is every BPF object reachable without a network (Debian's packages, the
+//! kernel tree's selftests and samples compiled here), with what `ebee prog list` and Linux
+//! (through libbpf) do with each (`tests/real_world_objects.rs`, `real_world/README.md`).
+//!
 //! `cargo run -p ebee-testdata --example write_mixed_pcap -- out.pcap [seed] [count]`
 //! writes the traffic for a look with `tcpdump -nn -e -vv -r out.pcap`.
 //!
@@ -51,6 +55,7 @@ pub mod kernel_selftests;
 mod packets;
 mod pcap;
 mod pools;
+pub mod real_world;
 mod scenarios;
 pub mod verifier_corpus;
 

@@ -220,7 +220,7 @@ impl Btf {
     }
 
     /// Natural alignment of a type, as a C compiler for BPF sees it.
-    fn alignment(&self, id: u32) -> Option<u64> {
+    pub(crate) fn alignment(&self, id: u32) -> Option<u64> {
         let (_, ty) = self.skip_modifiers(id)?;
         match &ty.kind {
             BtfKind::Int { size, .. }

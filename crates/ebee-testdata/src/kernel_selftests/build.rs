@@ -1,6 +1,7 @@
 //! [`prepare`]: the selftest sources out of the kernel source tarball, `vmlinux.h` of the
 //! running kernel, and every `progs/verifier_*.c` compiled with clang-19, cached under the
-//! Cargo target directory and rebuilt only when an input changed.
+//! Cargo target directory and rebuilt only when an input changed. [`prepare_source`] is the
+//! first half, shared with [`crate::real_world`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ pub const SELFTESTS_DIR: &str = "tools/testing/selftests/bpf";
 
 /// The compiler flags, as the selftests' Makefile gives them for `test_progs` (`-mcpu=v3`,
 /// atomics tests on), without `-Werror`: 6.12's sources meet a newer clang and vmlinux.h.
-pub(super) const CFLAGS: &[&str] = &[
+pub(crate) const CFLAGS: &[&str] = &[
     "-O2",
     "-g",
     "--target=bpf",
@@ -32,17 +33,24 @@ pub(super) const CFLAGS: &[&str] = &[
     "-DENABLE_ATOMICS_TESTS",
     "-Wno-compare-distinct-pointer-types",
 ];
-/// What is taken out of the tarball (below its top directory).
+/// What is taken out of the tarball (below its top directory): the selftests, libbpf (headers
+/// and sources: [`crate::real_world`] builds its loader from them), `samples/bpf` and the
+/// kernel headers its programs include.
 const EXTRACTED: &[&str] = &[
     "*/tools/testing/selftests/bpf/progs/*",
     "*/tools/testing/selftests/bpf/*.h",
     "*/tools/testing/selftests/bpf/test_loader.c",
-    "*/tools/lib/bpf/*.h",
+    "*/tools/lib/bpf/*",
     "*/tools/include/*",
     "*/scripts/bpf_doc.py",
+    "*/samples/bpf/*",
+    "*/include/uapi/*",
+    "*/include/linux/*",
+    "*/include/asm-generic/*",
+    "*/arch/x86/include/*",
 ];
 /// Bumped whenever what `prepare` makes changes, so old caches are rebuilt.
-const RECIPE: &str = "kernel-selftests recipe 1";
+const RECIPE: &str = "kernel-selftests recipe 2";
 /// Why the selftests cannot be prepared.
 #[derive(Debug)]
 pub enum PrepareError {
@@ -78,7 +86,7 @@ impl fmt::Display for PrepareError {
 
 impl std::error::Error for PrepareError {}
 
-pub(super) fn failed(step: impl Into<String>, reason: impl fmt::Display) -> PrepareError {
+pub(crate) fn failed(step: impl Into<String>, reason: impl fmt::Display) -> PrepareError {
     PrepareError::Failed {
         step: step.into(),
         reason: reason.to_string(),
@@ -139,6 +147,30 @@ pub fn cache_dir() -> PathBuf {
 /// [`PrepareError::Missing`] naming the package when the tarball, clang-19 or bpftool is not
 /// installed; [`PrepareError::Failed`] when extraction, `vmlinux.h` or the file system fail.
 pub fn prepare() -> Result<Build, PrepareError> {
+    let source = prepare_source()?;
+    let build_stamp = format!("{}{}\n", source.stamp, CFLAGS.join(" "));
+    let build = cache_dir().join("build");
+    if !stamp_matches(&build, &build_stamp) {
+        super::compile::compile_all(&source, &build, &build_stamp)?;
+    }
+    super::compile::read_build(source.tree, &build)
+}
+
+/// The extracted source tree and what a build from it depends on.
+#[derive(Clone, Debug)]
+pub(crate) struct Source {
+    /// The extracted tree (holding `tools/…`, `samples/…`, `include/…`).
+    pub(crate) tree: PathBuf,
+    /// What a build from it depends on (the tarball, this recipe, clang's version, a digest
+    /// of the kernel's BTF), for the builds' stamps.
+    pub(crate) stamp: String,
+    /// The bpftool command (`bpftool` when it is in `PATH`, else [`BPFTOOL`]).
+    pub(crate) bpftool: &'static str,
+}
+
+/// The first half of [`prepare`]: checks for the tarball, clang-19, bpftool and the kernel's
+/// BTF, and extracts the tree into [`cache_dir`] unless a matching one is there.
+pub(crate) fn prepare_source() -> Result<Source, PrepareError> {
     let tarball = std::env::var_os("EBEE_KERNEL_SOURCE_TARBALL")
         .map_or_else(|| PathBuf::from(KERNEL_SOURCE_TARBALL), PathBuf::from);
     let tarball_meta = std::fs::metadata(&tarball).map_err(|_| PrepareError::Missing {
@@ -166,21 +198,20 @@ pub fn prepare() -> Result<Build, PrepareError> {
         tarball.display(),
         tarball_meta.len()
     );
-    let source = cache.join("source");
-    if !stamp_matches(&source, &source_stamp) {
-        extract(&tarball, &cache, &source, &source_stamp)?;
+    let tree = cache.join("source");
+    if !stamp_matches(&tree, &source_stamp) {
+        extract(&tarball, &cache, &tree, &source_stamp)?;
     }
-    let build_stamp = format!(
-        "{source_stamp}{clang_version}\nvmlinux BTF {} bytes, digest {:016x}\n{}\n",
+    let stamp = format!(
+        "{source_stamp}{clang_version}\nvmlinux BTF {} bytes, digest {:016x}\n",
         vmlinux.len(),
         fnv1a(&vmlinux),
-        CFLAGS.join(" ")
     );
-    let build = cache.join("build");
-    if !stamp_matches(&build, &build_stamp) {
-        super::compile::compile_all(&source, &cache, &build, &build_stamp, bpftool)?;
-    }
-    super::compile::read_build(source, &build)
+    Ok(Source {
+        tree,
+        stamp,
+        bpftool,
+    })
 }
 
 fn tool_version(command: &str, package: &'static str) -> Result<String, PrepareError> {
@@ -208,13 +239,13 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 pub(super) const STAMP: &str = "stamp";
 
-fn stamp_matches(dir: &Path, stamp: &str) -> bool {
+pub(crate) fn stamp_matches(dir: &Path, stamp: &str) -> bool {
     std::fs::read_to_string(dir.join(STAMP)).is_ok_and(|s| s == stamp)
 }
 
 /// A fresh scratch directory in `cache`, for building into before the rename that makes a
 /// result visible (so an interrupted run never leaves a half-made cache with a stamp).
-pub(super) fn scratch(cache: &Path, what: &str) -> Result<PathBuf, PrepareError> {
+pub(crate) fn scratch(cache: &Path, what: &str) -> Result<PathBuf, PrepareError> {
     let dir = cache.join(format!("{what}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| failed(format!("creating {}", dir.display()), e))?;
@@ -222,7 +253,7 @@ pub(super) fn scratch(cache: &Path, what: &str) -> Result<PathBuf, PrepareError>
 }
 
 /// Puts `made` in place of `dir` with `stamp` written last.
-pub(super) fn publish(made: &Path, dir: &Path, stamp: &str) -> Result<(), PrepareError> {
+pub(crate) fn publish(made: &Path, dir: &Path, stamp: &str) -> Result<(), PrepareError> {
     std::fs::write(made.join(STAMP), stamp).map_err(|e| failed("writing a stamp", e))?;
     let _ = std::fs::remove_dir_all(dir);
     if let Err(e) = std::fs::rename(made, dir) {
