@@ -59,7 +59,7 @@ pub fn main(args: Args) -> Result<ExitCode> {
     let instructions = read_program(&args.file)?;
     let program = args
         .engine
-        .engine()
+        .engine()?
         .with_budget(args.budget)
         .load_raw(&instructions, None)
         .with_context(|| args.file.display().to_string())?;
@@ -119,7 +119,7 @@ fn run_object(args: &Args) -> Result<ExitCode> {
     if args.mem.is_some() {
         bail!("--mem is for raw programs; use --data-in with an object");
     }
-    let engine = args.engine.engine().with_budget(args.budget);
+    let engine = args.engine.engine()?.with_budget(args.budget);
     let object =
         crate::objects::load_with(&engine, &args.file, &args.types, !args.engine.unverified)?;
     let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;
