@@ -32,7 +32,7 @@ pub struct Runner<'p> {
 /// What a run's r1 points to.
 enum Input {
     /// A packet and the context over it (XDP, skb types, flow dissector).
-    Packet(PacketRun),
+    Packet(Box<PacketRun>),
     /// A context built from `ctx_in` alone (types without a packet).
     Context(ContextRun),
     /// The bytes of `ctx_in`, for programs without a spec.
@@ -57,7 +57,7 @@ impl<'p> Runner<'p> {
                 _ => {
                     let network = &program.runtime().network;
                     let tunnel = network.tunnel.as_ref().map(TunnelInfo::received);
-                    Input::Packet(PacketRun::new(spec, tunnel))
+                    Input::Packet(Box::new(PacketRun::new(spec, tunnel)))
                 }
             },
             None => Input::Generic(Vec::new()),
