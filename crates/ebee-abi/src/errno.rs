@@ -112,8 +112,15 @@ errnos! {
     ERANGE = 34;
     /// Invalid system call number (38), from `asm-generic/errno.h`.
     ENOSYS = 38;
+    /// Protocol error (71), from `asm-generic/errno.h`: a tunnel key of the other family.
+    EPROTO = 71;
     /// Operation not supported (95), also `ENOTSUP`, from `asm-generic/errno.h`.
     EOPNOTSUPP = 95;
+    /// Address family not supported by protocol (97), from `asm-generic/errno.h`.
+    EAFNOSUPPORT = 97;
+    /// Operation already in progress (114), from `asm-generic/errno.h`: an skb already
+    /// encapsulated.
+    EALREADY = 114;
     /// The kernel-internal "operation not supported" (524, `include/linux/errno.h`), which
     /// `bpf(2)` passes through, for example for a lookup in a ring buffer.
     ENOTSUPP = 524;

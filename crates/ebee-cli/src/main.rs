@@ -2,11 +2,12 @@
 //!
 //! Crates used: `clap` (argument parsing with generated `--help` for every subcommand),
 //! `anyhow` (error context chains for messages that say what and where), `serde_json`
-//! (`--json` output). The logic lives in the library crates; this binary parses arguments,
+//! (`--json` output, `--env` files). The logic lives in the library crates; this binary parses arguments,
 //! reads files and prints.
 #![forbid(unsafe_code)]
 
 mod commands;
+mod env;
 mod input;
 mod objects;
 

@@ -43,12 +43,21 @@ pub struct EngineArg {
     /// access checked as it happens). Without it such a program is refused, as Linux does.
     #[arg(long)]
     pub unverified: bool,
+    /// The network the helpers that ask about it answer from (fib_lookup, check_mtu,
+    /// skb_get_tunnel_key, …): interfaces, routes, neighbours and tunnel metadata as JSON
+    /// (see README.md). Without it: an empty network namespace (only loopback).
+    #[arg(long = "env", value_name = "FILE")]
+    pub env: Option<PathBuf>,
 }
 
 impl EngineArg {
-    /// An engine running on the chosen backend.
-    pub fn engine(&self) -> Engine {
-        Engine::new().with_backend(self.backend.unwrap_or_default())
+    /// An engine running on the chosen backend, in the `--env` network.
+    pub fn engine(&self) -> Result<Engine> {
+        let mut engine = Engine::new().with_backend(self.backend.unwrap_or_default());
+        if let Some(path) = &self.env {
+            engine = engine.with_network(crate::env::load(path)?);
+        }
+        Ok(engine)
     }
 }
 

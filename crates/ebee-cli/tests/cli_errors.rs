@@ -225,3 +225,33 @@ fn errors_name_their_cause_once() {
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr:?}");
     }
 }
+
+#[test]
+fn a_bad_env_file_names_the_file_and_field() {
+    let program = write("env_ret0.asm", b"mov %r0, 0\nexit\n");
+    let good = write(
+        "env_good.json",
+        br#"{"interfaces": [{"ifindex": 2, "mtu": 9000}]}"#,
+    );
+    let (code, _, stderr) = ebee(&["run", &program, "--env", &good]);
+    assert_eq!(code, 0, "{stderr}");
+    for (name, text, message) in [
+        ("env_syntax.json", "{", "env_syntax.json: not JSON"),
+        (
+            "env_field.json",
+            r#"{"routes": [{"destination": "10.0.0.0/8", "ifindex": 7}]}"#,
+            "env_field.json: route 0 (10.0.0.0/8): no interface with ifindex 7",
+        ),
+        (
+            "env_mac.json",
+            r#"{"interfaces": [{"ifindex": 2, "mac": "zz"}]}"#,
+            "env_mac.json: interfaces[0].mac: \"zz\" is not a MAC address",
+        ),
+    ] {
+        let path = write(name, text.as_bytes());
+        let (code, _, stderr) = ebee(&["run", &program, "--env", &path]);
+        assert_ne!(code, 0, "{name}");
+        assert!(stderr.contains(message), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+}

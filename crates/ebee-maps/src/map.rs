@@ -482,4 +482,14 @@ impl Map {
             _ => Err(Errno::EINVAL),
         }
     }
+
+    /// `bpf_perf_event_read` from a program on `cpu`: the counter of the event at the index
+    /// `flags` gives (or `BPF_F_CURRENT_CPU`). The events are the host's BPF output buffers,
+    /// which count nothing: 0, or the errors of [`crate::PerfRecord`]'s module.
+    pub fn perf_event_read(&self, cpu: usize, flags: u64) -> Result<u64, Errno> {
+        match &self.kind {
+            Kind::Perf(p) => p.read_counter(cpu, flags),
+            _ => Err(Errno::EINVAL),
+        }
+    }
 }

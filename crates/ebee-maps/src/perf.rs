@@ -96,6 +96,27 @@ impl PerfEventArray {
         Ok(())
     }
 
+    /// `bpf_perf_event_read` (`get_map_perf_counter` + `perf_event_read_local`) from a
+    /// program on `cpu`: `-EINVAL` for flags beyond the index, `-E2BIG` past `max_entries`,
+    /// `-ENOENT` without an event, `-EINVAL` for an event of another CPU; else the event's
+    /// count, which for a `PERF_COUNT_SW_BPF_OUTPUT` event (what every entry is) stays 0:
+    /// output does not count.
+    pub(crate) fn read_counter(&self, cpu: usize, flags: u64) -> Result<u64, Errno> {
+        if flags & !BPF_F_INDEX_MASK != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut index = flags & BPF_F_INDEX_MASK;
+        if index == BPF_F_CURRENT_CPU {
+            index = cpu as u64;
+        }
+        let slot = self.slot(index)?;
+        slot.as_ref().ok_or(Errno::ENOENT)?;
+        if index != cpu as u64 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(0)
+    }
+
     /// Attaches an empty buffer of `capacity` bytes at `index` (replacing any).
     pub(crate) fn open(&self, index: u32, capacity: usize) -> Result<(), Errno> {
         *self.slot(u64::from(index))? = Some(Buffer {

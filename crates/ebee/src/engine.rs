@@ -3,6 +3,7 @@
 
 use crate::error::Error;
 use crate::host_function::HostFunction;
+use crate::network::NetworkEnvironment;
 use crate::object::{Object, ObjectBuilder};
 use crate::trace_sink::TraceSink;
 use ebee_isa::{Instruction, Op};
@@ -26,6 +27,8 @@ pub struct Engine {
     /// `None`: [`Engine::budget`]'s default.
     budget: Option<u64>,
     backend: ebee_vm::Backend,
+    /// The network namespace the helpers answer for.
+    network: Arc<NetworkEnvironment>,
     /// Embedder helpers (by id) and kfuncs (by BTF name).
     custom: Vec<Custom>,
 }
@@ -57,6 +60,7 @@ impl Engine {
             trace: Arc::new(crate::trace_sink::StderrTrace),
             budget: None,
             backend: ebee_vm::Backend::default(),
+            network: Arc::new(NetworkEnvironment::new()),
             custom: Vec::new(),
         }
     }
@@ -163,6 +167,27 @@ impl Engine {
     pub fn with_backend(mut self, backend: ebee_vm::Backend) -> Engine {
         self.backend = backend;
         self
+    }
+
+    /// Sets the network namespace the helpers that ask about the network answer for
+    /// (`fib_lookup`, `check_mtu`, `skb_get_tunnel_key`, …); the default is an empty
+    /// namespace ([`NetworkEnvironment::new`]). Objects loaded afterwards use it.
+    ///
+    /// ```
+    /// use ebee::network::{Interface, NetworkEnvironment};
+    /// let env = NetworkEnvironment::new()
+    ///     .with_interface(Interface::ethernet(2, "eth0", [2, 0, 0, 0, 0, 1], 1500));
+    /// let engine = ebee::Engine::new().with_network(env);
+    /// assert!(engine.network().interface(2).is_some());
+    /// ```
+    pub fn with_network(mut self, network: NetworkEnvironment) -> Engine {
+        self.network = Arc::new(network);
+        self
+    }
+
+    /// The network namespace the helpers answer for.
+    pub fn network(&self) -> Arc<NetworkEnvironment> {
+        self.network.clone()
     }
 
     /// The engine programs run on.

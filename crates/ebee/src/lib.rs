@@ -37,6 +37,7 @@
 //! | [`helpers`] | the kernel helpers ebee implements, by id |
 //! | [`host_function`] | typed Rust functions as helpers and kfuncs |
 //! | [`maps`] | typed map views (`HashMap<K, V>`, `PerCpuArray<V>`, `RingBuf`, …) |
+//! | [`network`] | the host network environment (interfaces, routes, neighbours, tunnel metadata) the identity helpers answer from |
 //! | [`hooks`] | packets from pcaps through a program |
 //! | [`map_state`] | map contents as `bpftool` dumps and sets them |
 //! | [`trace_sink`] | where `bpf_trace_printk` output goes |
@@ -51,6 +52,7 @@ pub mod host_function;
 mod listing;
 pub mod map_state;
 pub mod maps;
+pub mod network;
 mod object;
 mod packet;
 mod program;
@@ -70,6 +72,7 @@ pub use engine::Engine;
 pub use error::Error;
 pub use host_function::HostFunction;
 pub use listing::{HelperUse, ProgramListing};
+pub use network::NetworkEnvironment;
 pub use object::{Object, ObjectBuilder};
 pub use packet::Redirect;
 pub use program::{Program, TestRun, TestRunResult};

@@ -114,7 +114,12 @@ impl ObjectBuilder {
         let engine = self.engine;
         let spec = self.spec;
         let maps = create_maps(&spec, engine.cpus())?;
-        let runtime = Arc::new(Runtime::new(engine.cpus(), engine.trace(), maps));
+        let runtime = Arc::new(Runtime::new(
+            engine.cpus(),
+            engine.trace(),
+            engine.network(),
+            maps,
+        ));
         let linked = spec.link(None)?;
         let map_infos = crate::verification::map_infos(&spec, engine.cpus());
         let mut programs = Vec::new();

@@ -21,7 +21,8 @@
 
 use std::cell::Cell;
 
-/// Where a program asked the packet to go (`bpf_redirect`, `bpf_redirect_map`).
+/// Where a program asked the packet to go (`bpf_redirect`, `bpf_redirect_map`,
+/// `bpf_redirect_neigh`, `bpf_redirect_peer`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Redirect {
     /// To the interface with this index (`flags` as given).
@@ -30,6 +31,23 @@ pub enum Redirect {
         ifindex: u32,
         /// Flags passed to the helper.
         flags: u64,
+    },
+    /// Out of the interface with this index, to the neighbour of the next hop
+    /// (`bpf_redirect_neigh`): the one the program gave, or (`None`) the one a FIB lookup
+    /// of the packet's destination finds when it is sent. Parameters of a family other
+    /// than IPv4 and IPv6 (which the kernel drops the packet for when it sends it) are
+    /// recorded as `None` too.
+    Neigh {
+        /// Target interface.
+        ifindex: u32,
+        /// The next hop the program gave.
+        nexthop: Option<std::net::IpAddr>,
+    },
+    /// To the peer of the interface with this index, in its namespace
+    /// (`bpf_redirect_peer`: the other end of a veth or netkit pair).
+    Peer {
+        /// Target interface (the peer's other end).
+        ifindex: u32,
     },
     /// Through entry `key` of a devmap/cpumap/xskmap.
     Map {
@@ -80,6 +98,11 @@ pub(crate) struct SkbMeta {
     pub hash_set: bool,
     /// The cookie of the test run's socket, 0 until `get_socket_cookie` first asks.
     pub socket_cookie: u64,
+    /// `skb->encapsulation`: `skb_adjust_room` added an outer header.
+    pub encapsulation: bool,
+    /// The tunnel metadata (`skb_tunnel_info`): the host's for a received packet, or what
+    /// `skb_set_tunnel_key` set.
+    pub tunnel: Option<crate::helpers::tunnel::TunnelInfo>,
 }
 
 use crate::program_type::{pointer_slot, PacketContext, ProgramTypeSpec};
@@ -136,6 +159,8 @@ pub(crate) struct PacketRun {
     flow_keys: Vec<u8>,
     /// The skb state beyond the context (skb types).
     skb: SkbMeta,
+    /// The tunnel metadata every received skb gets (the host's network environment).
+    tunnel: Option<crate::helpers::tunnel::TunnelInfo>,
 }
 
 fn u32_at(bytes: &[u8], offset: usize) -> u32 {
@@ -161,7 +186,11 @@ fn eth_type_trans_protocol(frame: &[u8]) -> u16 {
 
 impl PacketRun {
     /// No packet yet; [`PacketRun::prepare`] builds one, reusing the buffers of the last.
-    pub(crate) fn new(spec: &'static ProgramTypeSpec) -> PacketRun {
+    /// Received skbs carry the tunnel metadata `tunnel`.
+    pub(crate) fn new(
+        spec: &'static ProgramTypeSpec,
+        tunnel: Option<crate::helpers::tunnel::TunnelInfo>,
+    ) -> PacketRun {
         PacketRun {
             spec,
             buffer: Vec::new(),
@@ -171,6 +200,7 @@ impl PacketRun {
             redirect: None,
             flow_keys: Vec::new(),
             skb: SkbMeta::default(),
+            tunnel,
         }
     }
 
@@ -353,6 +383,7 @@ impl PacketRun {
         self.skb = SkbMeta {
             mac: head as u64,
             network: (head + ETH_HLEN) as u64,
+            tunnel: self.tunnel,
             ..SkbMeta::default()
         };
         Ok(())

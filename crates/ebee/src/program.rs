@@ -52,6 +52,9 @@ pub struct TestRunResult {
     pub duration_ns: u64,
     /// Where the program redirected the packet, if it did.
     pub redirect: Option<Redirect>,
+    /// The return value the program asked the probed function to return instead of running
+    /// (`bpf_override_return`, kprobes), if it did in the last run.
+    pub override_return: Option<u64>,
 }
 
 impl Program {

@@ -45,7 +45,7 @@ impl Engine {
             .with_budget(self.budget().unwrap_or(ebee_vm::DEFAULT_BUDGET))
             .with_backend(self.backend())
             .load(program)?;
-        let runtime = Runtime::new(self.cpus(), self.trace(), Vec::new());
+        let runtime = Runtime::new(self.cpus(), self.trace(), self.network(), Vec::new());
         Ok(RawProgram {
             vm,
             runtime: Arc::new(runtime),

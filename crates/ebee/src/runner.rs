@@ -2,6 +2,7 @@
 
 use crate::context::ContextRun;
 use crate::error::Error;
+use crate::helpers::tunnel::TunnelInfo;
 use crate::packet::PacketRun;
 use crate::program::{Program, TestRun, TestRunResult};
 use crate::program_type::PacketContext;
@@ -24,12 +25,14 @@ pub struct Runner<'p> {
     /// Whether the checked mode allows only the packet's own bytes (see
     /// [`Runner::exact_packet_bounds`]).
     exact_packet: bool,
+    /// The user memory of the runs (see [`Runner::with_user_memory`]).
+    user_memory: Option<&'p mut [u8]>,
 }
 
 /// What a run's r1 points to.
 enum Input {
     /// A packet and the context over it (XDP, skb types, flow dissector).
-    Packet(PacketRun),
+    Packet(Box<PacketRun>),
     /// A context built from `ctx_in` alone (types without a packet).
     Context(ContextRun),
     /// The bytes of `ctx_in`, for programs without a spec.
@@ -51,7 +54,11 @@ impl<'p> Runner<'p> {
         let input = match program.type_spec() {
             Some(spec) => match spec.packet {
                 PacketContext::NoPacket(how) => Input::Context(ContextRun::new(spec, how)),
-                _ => Input::Packet(PacketRun::new(spec)),
+                _ => {
+                    let network = &program.runtime().network;
+                    let tunnel = network.tunnel.as_ref().map(TunnelInfo::received);
+                    Input::Packet(Box::new(PacketRun::new(spec, tunnel)))
+                }
             },
             None => Input::Generic(Vec::new()),
         };
@@ -60,7 +67,30 @@ impl<'p> Runner<'p> {
             input,
             global_data,
             exact_packet: false,
+            user_memory: None,
         }
+    }
+
+    /// Gives the runs `memory` as the traced task's user memory: programs reach it through
+    /// addresses the host puts in their context (a uprobe's registers, a syscall's
+    /// arguments), read it with `bpf_probe_read_user` and write it with
+    /// `bpf_probe_write_user`, which writes nothing else (`-EFAULT`). Its address is
+    /// `memory.as_ptr()`.
+    ///
+    /// ```no_run
+    /// # let object = ebee::Engine::new().load_file("uprobe.bpf.o")?;
+    /// let mut user = [0u8; 64];
+    /// let address = user.as_ptr() as u64;
+    /// let mut regs = [0u8; 168];
+    /// regs[112..120].copy_from_slice(&address.to_ne_bytes()); // rdi: the first argument
+    /// let program = object.program("uprobe_write").unwrap();
+    /// let mut runner = program.runner().with_user_memory(&mut user);
+    /// runner.run(&ebee::TestRun { ctx_in: Some(&regs), ..Default::default() })?;
+    /// # Ok::<(), ebee::Error>(())
+    /// ```
+    pub fn with_user_memory(mut self, memory: &'p mut [u8]) -> Self {
+        self.user_memory = Some(memory);
+        self
     }
 
     /// Lets the checked mode allow, of the packet buffer, only the bytes from `data_meta`
@@ -104,9 +134,12 @@ impl<'p> Runner<'p> {
         }
         let repeat = run.repeat.max(1);
         let mut retval = 0;
+        let mut override_return = None;
         let start = Instant::now();
         for _ in 0..repeat {
-            retval = self.run_once(run.cpu)?;
+            let (r0, overridden) = self.run_once(run.cpu)?;
+            retval = r0;
+            override_return = overridden;
         }
         let duration_ns = (start.elapsed().as_nanos() / repeat as u128) as u64;
         if let Some(spec) = program.type_spec() {
@@ -128,10 +161,12 @@ impl<'p> Runner<'p> {
             ctx_out,
             duration_ns,
             redirect,
+            override_return,
         })
     }
 
-    fn run_once(&mut self, cpu: usize) -> Result<u64, Error> {
+    /// One run: r0 and the return value `bpf_override_return` asked for.
+    fn run_once(&mut self, cpu: usize) -> Result<(u64, Option<u64>), Error> {
         let program = self.program;
         let mut memory = Memory::new();
         memory.set_cpu(cpu);
@@ -148,7 +183,12 @@ impl<'p> Runner<'p> {
             // ebee keeps no Rust reference to map values.
             unsafe { memory.add_raw("global data", start, len, writable) };
         }
-        let host = RunState::new(program.runtime().clone(), state);
+        let mut host = RunState::new(program.runtime().clone(), state);
+        host.program_type = program.type_spec();
+        if let Some(user) = self.user_memory.as_deref_mut() {
+            let len = user.len() as u64;
+            host.user_memory = Some((memory.add_mut("user memory", user), len));
+        }
         let outcome = program
             .vm()
             .run_with_state(&memory, &host, &[r1])
@@ -156,6 +196,6 @@ impl<'p> Runner<'p> {
         if let (Input::Packet(packet), Some(state)) = (&mut self.input, host.packet.as_ref()) {
             packet.after_run(state);
         }
-        Ok(outcome.retval)
+        Ok((outcome.retval, host.override_return.get()))
     }
 }

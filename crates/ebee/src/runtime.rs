@@ -2,6 +2,7 @@
 //! are, and (with the maps) what the object's map references point to; and the state of one
 //! run. Internal: embedders see it through [`crate::Object`] and [`crate::Program`].
 
+use crate::network::NetworkEnvironment;
 use crate::trace_sink::TraceSink;
 use ebee_maps::Map;
 use std::sync::{Arc, RwLock};
@@ -12,6 +13,8 @@ pub(crate) struct Runtime {
     pub(crate) trace: Arc<dyn TraceSink>,
     /// Number of CPUs (workers) per-CPU maps hold values for.
     pub(crate) ncpus: usize,
+    /// The network namespace the identity helpers answer for.
+    pub(crate) network: Arc<NetworkEnvironment>,
     /// The object's maps, in object order; a program refers to map `i` by the address of
     /// `maps[i]`.
     maps: Vec<Arc<Map>>,
@@ -24,8 +27,14 @@ pub(crate) struct Runtime {
 }
 
 impl Runtime {
-    /// A runtime with `ncpus` workers, trace output to `trace`, and the object's `maps`.
-    pub(crate) fn new(ncpus: usize, trace: Arc<dyn TraceSink>, maps: Vec<Arc<Map>>) -> Runtime {
+    /// A runtime with `ncpus` workers, trace output to `trace`, helpers answering for
+    /// `network`, and the object's `maps`.
+    pub(crate) fn new(
+        ncpus: usize,
+        trace: Arc<dyn TraceSink>,
+        network: Arc<NetworkEnvironment>,
+        maps: Vec<Arc<Map>>,
+    ) -> Runtime {
         let mut by_address: Vec<(u64, usize)> = maps
             .iter()
             .enumerate()
@@ -35,6 +44,7 @@ impl Runtime {
         Runtime {
             trace,
             ncpus,
+            network,
             maps,
             by_address,
             inner: RwLock::new(Vec::new()),
@@ -99,6 +109,13 @@ pub(crate) struct RunState {
     pub(crate) reserved: std::cell::RefCell<Vec<(u64, Arc<Map>)>>,
     /// Packet state for program types with packets.
     pub(crate) packet: Option<crate::packet::PacketState>,
+    /// The program's type (`None` for generic programs).
+    pub(crate) program_type: Option<&'static crate::program_type::ProgramTypeSpec>,
+    /// `(address, length)` of the user memory the host registered for the run, the only
+    /// memory `bpf_probe_write_user` writes.
+    pub(crate) user_memory: Option<(u64, u64)>,
+    /// The return value `bpf_override_return` asked for.
+    pub(crate) override_return: std::cell::Cell<Option<u64>>,
 }
 
 impl RunState {
@@ -112,6 +129,9 @@ impl RunState {
             guard: ebee_maps::pin(),
             reserved: std::cell::RefCell::new(Vec::new()),
             packet,
+            program_type: None,
+            user_memory: None,
+            override_return: std::cell::Cell::new(None),
         }
     }
 }

@@ -2,7 +2,10 @@
 //! Linux kernel on the same packets and contexts: return values, packets out and contexts out
 //! must be equal byte for byte, and so must the outcome of inputs the test run refuses.
 //! `packet_skb_change.bpf.c` and `packet_identity.bpf.c` cover the helpers that change the
-//! skb's length and headers and those that ask about sockets, cgroups and routes.
+//! skb's length and headers and those that ask about sockets, cgroups and routes;
+//! `packet_skb_room.bpf.c` adjust_room, csum_update, tunnel keys, redirect_neigh/peer and,
+//! in a namespace configured with `ip` and the equal `ebee::NetworkEnvironment`,
+//! fib_lookup.
 //! Edge cases: adjusting the head into the `xdp_frame` area, the tail past the frame or
 //! below an Ethernet header, metadata bounds, loads and stores out of range, checksum
 //! replacement on real IPv4/TCP and UDP headers, and repeated runs that keep the changes.
@@ -13,10 +16,14 @@ use common::pair::Pair;
 
 #[path = "packet_helpers/identity.rs"]
 mod identity;
+#[path = "packet_helpers/network.rs"]
+mod network;
 #[path = "packet_helpers/skb.rs"]
 mod skb;
 #[path = "packet_helpers/skb_change.rs"]
 mod skb_change;
+#[path = "packet_helpers/skb_room.rs"]
+mod skb_room;
 #[path = "packet_helpers/xdp.rs"]
 mod xdp;
 

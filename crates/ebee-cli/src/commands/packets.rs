@@ -47,7 +47,7 @@ pub enum Hook {
 pub fn main(args: Args, hook: Hook) -> Result<ExitCode> {
     let packets = pcap::read(&args.pcap)?;
     let object = objects::load_with(
-        &args.engine.engine(),
+        &args.engine.engine()?,
         &args.object,
         &args.types,
         !args.engine.unverified,

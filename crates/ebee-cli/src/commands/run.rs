@@ -58,7 +58,7 @@ pub fn main(args: Args) -> Result<ExitCode> {
         return run_object(&args);
     }
     let instructions = read_program(&args.file)?;
-    let program = engine(&args)
+    let program = engine(&args)?
         .load_raw(&instructions, None)
         .with_context(|| args.file.display().to_string())?;
     let mut input = match (&args.mem, &args.data_in) {
@@ -115,12 +115,12 @@ fn write_file(path: &Option<PathBuf>, bytes: &[u8]) -> Result<()> {
 }
 
 /// The engine `args` ask for, with the `--budget` if one was given.
-fn engine(args: &Args) -> ebee::Engine {
-    let engine = args.engine.engine();
-    match args.budget {
+fn engine(args: &Args) -> Result<ebee::Engine> {
+    let engine = args.engine.engine()?;
+    Ok(match args.budget {
         Some(budget) => engine.with_budget(budget),
         None => engine,
-    }
+    })
 }
 
 /// Loads the object, sets its maps, runs one program as `bpftool prog run` does.
@@ -128,7 +128,7 @@ fn run_object(args: &Args) -> Result<ExitCode> {
     if args.mem.is_some() {
         bail!("--mem is for raw programs; use --data-in with an object");
     }
-    let engine = engine(args);
+    let engine = engine(args)?;
     let object =
         crate::objects::load_with(&engine, &args.file, &args.types, !args.engine.unverified)?;
     let program = crate::objects::pick(&object, args.program.as_deref(), &[], &args.file)?;

@@ -152,10 +152,11 @@ const TC_VERDICTS: &[Verdict] = &[
 /// (68), fib_lookup (69), skb_cgroup_id (79), sk_lookup_tcp/udp (84, 85), sk_release (86),
 /// skb_ecn_set_ce (97), skc_lookup_tcp (99), get_netns_cookie (122: since Linux 6.15, the
 /// one entry newer than 6.12's list), csum_level (135), skb_cgroup_classid (151), check_mtu
-/// (163).
+/// (163); skb_get/set_tunnel_key (20, 21), csum_update (40), skb_adjust_room (50),
+/// redirect_neigh (152), redirect_peer (155).
 const TC_HELPERS: &[u32] = &[
-    9, 10, 11, 17, 18, 19, 23, 26, 28, 31, 32, 34, 38, 39, 41, 43, 46, 48, 68, 69, 79, 84, 85, 86,
-    97, 99, 122, 135, 151, 163,
+    9, 10, 11, 17, 18, 19, 20, 21, 23, 26, 28, 31, 32, 34, 38, 39, 40, 41, 43, 46, 48, 50, 68, 69,
+    79, 84, 85, 86, 97, 99, 122, 135, 151, 152, 155, 163,
 ];
 
 /// `convert___skb_to_skb`: the fields a test run's context may set.

@@ -1,8 +1,9 @@
 //! Helpers that ask who and where a packet is, answered as the kernel answers them for a
-//! test run in a network namespace of its own with nothing in it but the loopback device
-//! (ifindex 1, MTU 65536, Ethernet-sized hard header): `get_socket_cookie` (46),
-//! `get_cgroup_classid` (17), `skb_cgroup_classid` (151), `skb_cgroup_id` (79),
-//! `get_netns_cookie` (122), `check_mtu` (163), `fib_lookup` (69), `sk_lookup_tcp` (84), `sk_lookup_udp` (85),
+//! test run in the network namespace the host describes ([`crate::NetworkEnvironment`],
+//! by default one with nothing in it but the loopback device: ifindex 1, MTU 65536, down,
+//! forwarding off): `get_socket_cookie` (46), `get_cgroup_classid` (17),
+//! `skb_cgroup_classid` (151), `skb_cgroup_id` (79), `get_netns_cookie` (122), `check_mtu`
+//! (163), `fib_lookup` (69, in `fib.rs`), `sk_lookup_tcp` (84), `sk_lookup_udp` (85),
 //! `skc_lookup_tcp` (99) and `sk_release` (86).
 //!
 //! - The skb test run gives its skb a socket of its own (`sk_alloc` in
@@ -18,24 +19,26 @@
 //!   programs run in a namespace of their own, cookie [`RUN_NETNS_COOKIE`], and the initial
 //!   namespace (what `get_netns_cookie(NULL)` asks about) has [`INIT_NETNS_COOKIE`]. The
 //!   values differ from the kernel's, the relations (not 0, the two differ, stable) do not.
-//! - No sockets: the lookups return NULL whatever the tuple, and `sk_release` can only be
-//!   called on a pointer ebee never handed out, which is an error.
-//! - `fib_lookup`: devices other than loopback do not exist (`-ENODEV`); on loopback the
-//!   empty FIB has no route (`BPF_FIB_LKUP_RET_NOT_FWDED`), which is what Linux 6.18
-//!   answers for both families whatever the namespace's forwarding settings (6.12's source
-//!   checks forwarding first and would answer `BPF_FIB_LKUP_RET_FWD_DISABLED` with it off).
+//! - No sockets: the environment has none, so the lookups return NULL whatever the tuple,
+//!   and `sk_release` can only be called on a pointer ebee never handed out, which is an
+//!   error.
+//! - `check_mtu` and `fib_lookup` ask the environment's devices and routes; the packet
+//!   arrived on loopback (what ifindex 0 means to `check_mtu`). In the default environment
+//!   a lookup on loopback is `BPF_FIB_LKUP_RET_FWD_DISABLED` (forwarding is off in a new
+//!   namespace), on any other device `-ENODEV`.
 
+use super::fib;
 use super::probe::neg;
 use super::HelperDef;
 use crate::packet::{PacketPlace, Pointers};
 use crate::program_type::PacketContext;
+use ebee_abi::errno::{EINVAL, ENODEV};
 use ebee_vm::{HelperEnv, HelperError};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Loopback's ifindex, MTU and `hard_header_len`.
+/// The test run's device (loopback) and the `hard_header_len` of every device (Ethernet).
 const LOOPBACK: u32 = 1;
-const LOOPBACK_MTU: i32 = 65536;
-const LOOPBACK_HARD_HEADER_LEN: i32 = 14;
+const HARD_HEADER_LEN: i32 = 14;
 
 /// `BPF_MTU_CHK_SEGS` and the `BPF_MTU_CHK_RET_*` results.
 const BPF_MTU_CHK_SEGS: u64 = 1;
@@ -129,14 +132,17 @@ fn check_mtu(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperErro
     let given = u32::from_ne_bytes([given[0], given[1], given[2], given[3]]);
     let allowed = if skb { BPF_MTU_CHK_SEGS } else { 0 };
     if flags & !allowed != 0 || (flags & BPF_MTU_CHK_SEGS != 0 && (len_diff != 0 || given != 0)) {
-        return Ok(neg(libc::EINVAL));
+        return Ok(neg(EINVAL));
     }
-    if ifindex != 0 && ifindex != LOOPBACK {
-        return Ok(neg(libc::ENODEV));
-    }
-    let dev_len = LOOPBACK_MTU + LOOPBACK_HARD_HEADER_LEN;
+    let network = super::runtime(env)?.network.clone();
+    let ifindex = if ifindex == 0 { LOOPBACK } else { ifindex };
+    let Some(dev) = network.interface(ifindex) else {
+        return Ok(neg(ENODEV));
+    };
+    let mtu = dev.mtu as i32;
+    let dev_len = mtu.wrapping_add(HARD_HEADER_LEN);
     let len = if given != 0 {
-        (given as i32).wrapping_add(LOOPBACK_HARD_HEADER_LEN)
+        (given as i32).wrapping_add(HARD_HEADER_LEN)
     } else if skb {
         super::skb::ctx_u32(env, &place, "len")? as i32
     } else {
@@ -147,41 +153,35 @@ fn check_mtu(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperErro
     if len > dev_len {
         let gso = skb && super::skb::ctx_u32(env, &place, "gso_size")? != 0;
         if gso && flags & BPF_MTU_CHK_SEGS != 0 {
-            return Ok(neg(libc::EINVAL));
+            return Ok(neg(EINVAL));
         }
         if !gso {
             result = BPF_MTU_CHK_RET_FRAG_NEEDED;
         }
     }
-    env.write(at, &(LOOPBACK_MTU as u32).to_ne_bytes())?;
+    env.write(at, &(mtu as u32).to_ne_bytes())?;
     Ok(result)
 }
 
-/// `sizeof(struct bpf_fib_lookup)`, `AF_INET`, `AF_INET6`, `BPF_FIB_LOOKUP_*` (all six
-/// flags) and `BPF_FIB_LKUP_RET_NOT_FWDED`.
-const FIB_LOOKUP_SIZE: i32 = 64;
-const AF_INET: u8 = 2;
-const AF_INET6: u8 = 10;
-const BPF_FIB_LOOKUP_MASK: u32 = 0x3f;
-const BPF_FIB_LKUP_RET_NOT_FWDED: u64 = 5;
-
-/// `bpf_fib_lookup(ctx, params, plen, flags)`: `-EINVAL` for a short `params` or unknown
-/// flags, `-EAFNOSUPPORT` for families other than IPv4 and IPv6, `-ENODEV` for devices other
-/// than loopback, on which nothing is routed (see the module documentation). `params` is
-/// left as it was.
+/// `bpf_fib_lookup(ctx, params, plen, flags)`: answered from the host's network
+/// environment by [`super::fib`]; `params` changes as the kernel changes it.
 fn fib_lookup(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
-    packet(env, "fib_lookup")?;
-    let (params, plen, flags) = (a[1], a[2] as i32, a[3] as u32);
-    if plen < FIB_LOOKUP_SIZE || flags & !BPF_FIB_LOOKUP_MASK != 0 {
-        return Ok(neg(libc::EINVAL));
+    let (place, _) = packet(env, "fib_lookup")?;
+    let (at, plen, flags) = (a[1], a[2] as i32, a[3] as u32);
+    let mut params = [0u8; fib::FIB_LOOKUP_SIZE];
+    if plen >= fib::FIB_LOOKUP_SIZE as i32 {
+        params.copy_from_slice(&env.read(at, fib::FIB_LOOKUP_SIZE)?);
     }
-    let head = env.read(params, 12)?;
-    let ifindex = u32::from_ne_bytes([head[8], head[9], head[10], head[11]]);
-    match head[0] {
-        AF_INET | AF_INET6 if ifindex == LOOPBACK => Ok(BPF_FIB_LKUP_RET_NOT_FWDED),
-        AF_INET | AF_INET6 => Ok(neg(libc::ENODEV)),
-        _ => Ok(neg(libc::EAFNOSUPPORT)),
+    let skb_len = match place.spec.packet {
+        PacketContext::Skb { .. } => Some(u64::from(super::skb::ctx_u32(env, &place, "len")?)),
+        _ => None,
+    };
+    let network = super::runtime(env)?.network.clone();
+    let rc = fib::fib_lookup(&network, &mut params, plen, flags, skb_len);
+    if plen >= fib::FIB_LOOKUP_SIZE as i32 {
+        env.write(at, &params)?;
     }
+    Ok(rc)
 }
 
 /// `bpf_sk_lookup_tcp`, `bpf_sk_lookup_udp`, `bpf_skc_lookup_tcp`: NULL, there being no

@@ -8,20 +8,28 @@
 //! `time.rs`, `trace.rs` (trace_printk, snprintf), `strings.rs` (strtol, strtoul, strncmp),
 //! `probe.rs` (probe_read_*), `checksum.rs` (csum_diff, l3/l4_csum_replace), `process.rs`
 //! (pid, uid, comm), `xdp.rs` and `skb.rs` (packet helpers), `skb_change.rs` (skb length and
-//! header changes: change_tail/head/proto, VLAN push/pop), `identity.rs` (socket cookie,
-//! cgroup ids, MTU, FIB and socket lookups, answered as an empty network namespace).
+//! header changes: change_tail/head/proto, VLAN push/pop), `skb_room.rs` (skb_adjust_room,
+//! csum_update), `tunnel.rs` (skb_get/set_tunnel_key), `identity.rs` (socket cookie, cgroup
+//! ids, MTU, socket lookups) and `fib.rs` (fib_lookup), answered from the host's
+//! [`crate::NetworkEnvironment`] (by default an empty network namespace), `tracing.rs`
+//! (perf_event_read, override_return, probe_write_user, get_stack, get_func_ip on
+//! host-supplied contexts).
 
 pub(crate) mod checksum;
 pub(crate) mod events;
+pub(crate) mod fib;
 pub(crate) mod identity;
 pub(crate) mod maps;
 pub(crate) mod probe;
 pub(crate) mod process;
 pub(crate) mod skb;
 pub(crate) mod skb_change;
+pub(crate) mod skb_room;
 pub(crate) mod strings;
 pub(crate) mod time;
 pub(crate) mod trace;
+pub(crate) mod tracing;
+pub(crate) mod tunnel;
 pub(crate) mod xdp;
 
 use crate::runtime::Runtime;
@@ -95,7 +103,10 @@ pub fn table() -> &'static [HelperDef] {
             xdp::HELPERS,
             skb::HELPERS,
             skb_change::HELPERS,
+            skb_room::HELPERS,
+            tunnel::HELPERS,
             identity::HELPERS,
+            tracing::HELPERS,
         ]
         .concat();
         rows.sort_by_key(|h| h.id);

@@ -6,7 +6,8 @@
 //! (135) for TC (some also for other skb types, as their specs list). What the kernel keeps
 //! in the skb beyond `__sk_buff` (header positions, checksum level, whether the hash is set)
 //! is [`crate::packet::SkbMeta`].
-//! `redirect` (23) lives with the XDP helpers and calls [`tc_redirect_verdict`] here.
+//! `redirect` (23) lives with the XDP helpers and calls [`tc_redirect_verdict`] here;
+//! `redirect_neigh` (152) and `redirect_peer` (155) are TC's own.
 //! [`legacy_packet_load`] is the VM's hook for the legacy packet loads (`ldabs*`, `ldind*`),
 //! the kernel's `bpf_skb_load_helper_*`.
 //!
@@ -25,9 +26,10 @@ mod flow_hash;
 use super::checksum::{self, IpSummed, SkbCsum, L3_CSUM_REPLACE_FLAGS, L4_CSUM_REPLACE_FLAGS};
 use super::probe::neg;
 use super::HelperDef;
-use crate::packet::{PacketPlace, Pointers};
+use crate::packet::{PacketPlace, Pointers, Redirect};
 use crate::program_type::PacketContext;
 use ebee_vm::{HelperEnv, HelperError, LegacyPacketLoad};
+use std::net::IpAddr;
 
 use ebee_abi::flags::{
     BPF_F_INGRESS, BPF_F_INVALIDATE_HASH, BPF_F_RECOMPUTE_CSUM, BPF_HDR_START_MAC,
@@ -108,6 +110,50 @@ pub(crate) fn tc_redirect_verdict(flags: u64) -> Result<u64, u64> {
     } else {
         Ok(TC_ACT_REDIRECT)
     }
+}
+
+/// `sizeof(struct bpf_redir_neigh)`, `AF_INET`, `AF_INET6`.
+const REDIR_NEIGH_SIZE: u64 = 20;
+const AF_INET: u32 = 2;
+const AF_INET6: u32 = 10;
+
+/// `bpf_redirect_neigh(ifindex, params, plen, flags)`: `TC_ACT_SHOT` for flags or a
+/// `plen` that is neither 0 nor at least `struct bpf_redir_neigh`, else `TC_ACT_REDIRECT`,
+/// the target (and the next hop `params` gives) recorded for the run's result.
+fn redirect_neigh(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    skb(env, "redirect_neigh")?;
+    let (ifindex, params, plen, flags) = (a[0] as u32, a[1], u64::from(a[2] as u32), a[3]);
+    if (plen != 0 && plen < REDIR_NEIGH_SIZE) || flags != 0 {
+        return Ok(TC_ACT_SHOT);
+    }
+    let mut nexthop = None;
+    if plen != 0 {
+        let nh = env.read(params, REDIR_NEIGH_SIZE as usize)?;
+        let family = u32::from_ne_bytes([nh[0], nh[1], nh[2], nh[3]]);
+        let address: [u8; 16] = nh[4..20].try_into().expect("16 bytes");
+        nexthop = match family {
+            AF_INET => Some(IpAddr::from([
+                address[0], address[1], address[2], address[3],
+            ])),
+            AF_INET6 => Some(IpAddr::from(address)),
+            _ => None,
+        };
+    }
+    PacketPlace::set_redirect(env, Redirect::Neigh { ifindex, nexthop });
+    Ok(TC_ACT_REDIRECT)
+}
+
+/// `bpf_redirect_peer(ifindex, flags)`: `TC_ACT_SHOT` for any flag, else
+/// `TC_ACT_REDIRECT` with the target recorded for the run's result. (Whether `ifindex` has
+/// a peer is checked when the kernel acts on the verdict, after the program.)
+fn redirect_peer(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    skb(env, "redirect_peer")?;
+    if a[1] != 0 {
+        return Ok(TC_ACT_SHOT);
+    }
+    let ifindex = a[0] as u32;
+    PacketPlace::set_redirect(env, Redirect::Peer { ifindex });
+    Ok(TC_ACT_REDIRECT)
 }
 
 /// `[offset, offset + len)` of the packet if it lies within `skb->len`.
@@ -490,4 +536,6 @@ pub(crate) const HELPERS: &[HelperDef] = &[
     HelperDef::new(68, skb_load_bytes_relative),
     HelperDef::new(97, skb_ecn_set_ce),
     HelperDef::new(135, csum_level),
+    HelperDef::new(152, redirect_neigh),
+    HelperDef::new(155, redirect_peer),
 ];

@@ -28,7 +28,10 @@ const VLAN_HLEN: u64 = 4;
 const ENOTSUPP: i32 = 524;
 
 /// The skb of the running TC program and its pointers.
-fn skb(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers), HelperError> {
+pub(crate) fn skb(
+    env: &HelperEnv<'_, '_>,
+    helper: &str,
+) -> Result<(PacketPlace, Pointers), HelperError> {
     let place = PacketPlace::of(env, helper)?;
     if !matches!(place.spec.packet, PacketContext::Skb { .. }) {
         return Err(format!("bpf_{helper} needs an __sk_buff context").into());
@@ -38,13 +41,13 @@ fn skb(env: &HelperEnv<'_, '_>, helper: &str) -> Result<(PacketPlace, Pointers),
 
 /// Whether `bytes` more may be pushed before `data` (the kernel would reallocate the head;
 /// ebee has room up to the start of its buffer).
-fn headroom(place: &PacketPlace, p: &Pointers, bytes: u64) -> bool {
+pub(crate) fn headroom(place: &PacketPlace, p: &Pointers, bytes: u64) -> bool {
     p.data - place.buffer_start >= bytes
 }
 
 /// Stores the new packet pointers (no metadata: `data_meta` is `data`), `skb->len` and the
 /// state beyond the context.
-fn set_packet(
+pub(crate) fn set_packet(
     env: &mut HelperEnv<'_, '_>,
     place: &PacketPlace,
     data: u64,
@@ -145,7 +148,7 @@ fn set_vlan_tag(
 }
 
 /// Stores `skb->protocol` (host order).
-fn set_protocol(
+pub(crate) fn set_protocol(
     env: &mut HelperEnv<'_, '_>,
     place: &PacketPlace,
     ethertype: u16,

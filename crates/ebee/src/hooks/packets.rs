@@ -22,6 +22,12 @@ impl Tally {
             let name = match target {
                 Redirect::Ifindex { ifindex, .. } => format!("ifindex {ifindex}"),
                 Redirect::Map { map_id, key } => format!("map {map_id} key {key}"),
+                Redirect::Neigh {
+                    ifindex,
+                    nexthop: Some(nexthop),
+                } => format!("ifindex {ifindex} neighbour {nexthop}"),
+                Redirect::Neigh { ifindex, .. } => format!("ifindex {ifindex} neighbour"),
+                Redirect::Peer { ifindex } => format!("peer of ifindex {ifindex}"),
             };
             *self.redirects.entry(name).or_default() += 1;
         }

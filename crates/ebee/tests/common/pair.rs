@@ -89,6 +89,35 @@ impl Pair {
         Some(pair)
     }
 
+    /// Loads the object bytes `elf` in both, ebee's through `engine` (with its network
+    /// environment, say), its trace output collected. `None` (after printing why) when the
+    /// kernel cannot be the oracle here.
+    pub fn load_with_engine(name: &str, elf: &[u8], engine: Engine) -> Option<Pair> {
+        if let Err(reason) = ebee_kernel::availability() {
+            eprintln!("skipping: the kernel cannot be the oracle here: {reason}");
+            return None;
+        }
+        super::pin_to_cpu(0);
+        let ncpus = engine.cpus();
+        let trace = Arc::new(CollectTrace::default());
+        let ebee = engine
+            .with_trace(trace.clone())
+            .load(elf)
+            .unwrap_or_else(|e| panic!("{name}: ebee loads: {e}"));
+        let kernel = KernelObject::load(elf, &LoadOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: the kernel loads: {e}"));
+        let pair = Pair {
+            name: name.to_string(),
+            ebee,
+            kernel,
+            ncpus,
+            trace,
+            cpu: std::sync::atomic::AtomicUsize::new(0),
+        };
+        pair.assert_same_map_definitions();
+        Some(pair)
+    }
+
     /// Loads the object bytes `elf` in both from one parsed object, after `adjust` changed
     /// it through ebee's builder (map sizes, program types): ebee loads the builder, the
     /// kernel the builder's `ObjectSpec` through the raw-bpf(2) oracle
