@@ -289,7 +289,15 @@ fn resolve(
     }
     let mut budget = STEP_BUDGET;
     let mut chosen: Option<(Resolution, Spec<'_>)> = None;
-    for candidate in candidates(local_btf, relo.type_id, target_btf) {
+    // Against the object's own BTF (no target given), a type is itself: its flavours
+    // (`name___x`, with other layouts) are not candidates beside it, or every type with a
+    // flavour would be ambiguous.
+    let own = std::ptr::eq(local_btf, target_btf);
+    let mut candidates = candidates(local_btf, relo.type_id, target_btf);
+    if own && candidates.contains(&relo.type_id) {
+        candidates = vec![relo.type_id];
+    }
+    for candidate in candidates {
         let Some(targ) = match_spec(&local, relo.kind, target_btf, candidate, &mut budget)? else {
             continue;
         };
