@@ -254,7 +254,7 @@ fn pattern(def: &OpDef) -> (&'static [Kind], usize) {
         Shape::Load => &[Reg, Mem],
         Shape::StoreImm => &[Mem, Value],
         Shape::StoreReg | Shape::Atomic => &[Mem, Reg],
-        Shape::Ja | Shape::Ja32 => &[Value],
+        Shape::Ja | Shape::Ja32 | Shape::MayGoto => &[Value],
         Shape::JumpImm => &[Reg, Value, Value],
         Shape::JumpReg => &[Reg, Reg, Value],
         // `call kfunc ID[, OFFSET]`: the offset selects the module BTF.
@@ -384,7 +384,7 @@ fn parse_statement(code: &str, pc: usize) -> Result<(Instruction, Option<Target>
             (insn.dst, insn.off) = memory(operand(0)?)?;
             insn.src = register(operand(1)?)?;
         }
-        Shape::Ja => target = jump(operand(0)?, &mut insn, false)?,
+        Shape::Ja | Shape::MayGoto => target = jump(operand(0)?, &mut insn, false)?,
         Shape::Ja32 => target = jump(operand(0)?, &mut insn, true)?,
         Shape::JumpImm | Shape::JumpReg => {
             insn.dst = register(operand(0)?)?;

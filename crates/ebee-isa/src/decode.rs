@@ -47,7 +47,9 @@ impl Instruction {
     pub fn branch_target(&self) -> Option<i64> {
         let next = self.pc as i64 + 1;
         match self.def().shape {
-            Shape::Ja | Shape::JumpImm | Shape::JumpReg => Some(next + self.off as i64),
+            Shape::Ja | Shape::MayGoto | Shape::JumpImm | Shape::JumpReg => {
+                Some(next + self.off as i64)
+            }
             Shape::Ja32 => Some(next + self.imm),
             Shape::Call if self.op == Op::CallLocal => Some(next + self.imm),
             _ => None,
@@ -170,7 +172,7 @@ fn used_fields(shape: Shape) -> [bool; 4] {
         LoadImm64 => [true, false, false, true],
         Load | StoreReg | Atomic => [true, true, true, false],
         StoreImm => [true, false, true, true],
-        Ja => [false, false, true, false],
+        Ja | MayGoto => [false, false, true, false],
         Ja32 => [false, false, false, true],
         JumpImm => [true, false, true, true],
         JumpReg => [true, true, true, false],

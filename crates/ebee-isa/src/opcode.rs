@@ -73,6 +73,8 @@ pub enum Shape {
     Call,
     /// `callx dst`: call the helper whose id is in `dst`.
     CallReg,
+    /// `may_goto +off`: falls through while the function's loop allowance lasts, then jumps.
+    MayGoto,
     /// `exit`.
     Exit,
 }
@@ -328,6 +330,9 @@ opcode_table! {
     /// Call the helper whose id is held in `dst`.
     Callx = 0x8d, Any, CallReg, "call", "callx $D";
     Exit = 0x95, Any, Exit, "exit", "exit";
+    /// `BPF_JCOND` with `src` `BPF_MAY_GOTO` (Linux 6.9): a bounded-loop escape that
+    /// jumps once the function has taken it `BPF_MAX_LOOPS` times.
+    MayGoto = 0xe5, Src(0), MayGoto, "may_goto", "may_goto $t";
 
     // JMP32: comparisons of the low 32 bits; `gotol` with a 32-bit offset.
     Ja32 = 0x06, Any, Ja32, "ja32", "gotol $t";

@@ -247,6 +247,8 @@ pub enum Semantics {
     Call(CallKind),
     /// Return from the function (or the program) with r0.
     Exit,
+    /// `may_goto`: a conditional jump taken once the function's loop allowance is spent.
+    MayGoto,
 }
 
 impl Semantics {
@@ -334,6 +336,7 @@ impl Semantics {
                         return Semantics::Call(kind);
                     }
                     0x90 => return Semantics::Exit,
+                    0xe0 if class == 0x05 => return Semantics::MayGoto,
                     0xa0 => Some(Cond::Lt),
                     0xb0 => Some(Cond::Le),
                     0xc0 => Some(Cond::Slt),

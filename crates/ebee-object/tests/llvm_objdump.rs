@@ -53,7 +53,7 @@ fn instances(def: &OpDef) -> Vec<Instruction> {
                     (insn.dst, insn.src, insn.off) = (dst, src, offsets[k])
                 }
                 Shape::StoreImm => (insn.dst, insn.off, insn.imm) = (dst, offsets[k], imms[k]),
-                Shape::Ja => insn.off = jumps[k],
+                Shape::Ja | Shape::MayGoto => insn.off = jumps[k],
                 Shape::Ja32 => insn.imm = jumps[k].into(),
                 Shape::JumpImm => (insn.dst, insn.off, insn.imm) = (dst, jumps[k], imms[k]),
                 Shape::JumpReg => (insn.dst, insn.src, insn.off) = (dst, src, jumps[k]),

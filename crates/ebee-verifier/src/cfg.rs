@@ -119,7 +119,7 @@ impl Cfg {
         let (fall, jump) = match insn.def().sem {
             Semantics::Exit => (None, None),
             Semantics::Jump { cond: None, .. } => (None, insn.branch_target()),
-            Semantics::Jump { .. } => (Some(next), insn.branch_target()),
+            Semantics::Jump { .. } | Semantics::MayGoto => (Some(next), insn.branch_target()),
             _ => (Some(next), None),
         };
         fall.into_iter().chain(jump.map(|t| t as usize))
@@ -203,7 +203,7 @@ fn uses_and_defs(insn: &Instruction) -> (u16, u16) {
         Semantics::LegacyPacketLoad { indirect, .. } => {
             (1 << 6 | if indirect { s } else { 0 }, CLOBBERED)
         }
-        Semantics::Jump { cond: None, .. } => (0, 0),
+        Semantics::Jump { cond: None, .. } | Semantics::MayGoto => (0, 0),
         Semantics::Jump {
             operand: Operand::Reg,
             ..

@@ -130,7 +130,7 @@ fn demanded_before(insn: &Instruction, out: u16, stack_pointers: u16, decided: b
         Semantics::LegacyPacketLoad { indirect, .. } => {
             (out & !CLOBBERED) | 1 << 6 | if indirect { s } else { 0 }
         }
-        Semantics::Jump { cond: None, .. } => out,
+        Semantics::Jump { cond: None, .. } | Semantics::MayGoto => out,
         // A jump both ways of which were explored decides nothing by itself: each way is
         // safe for every value that takes it (what comes after demands the rest).
         Semantics::Jump { .. } if !decided => out,

@@ -517,6 +517,13 @@ impl<'a> Verifier<'a> {
                 self.legacy_packet_load(st, insn, size, indirect)?
             }
             Semantics::Exit => return self.exit(st),
+            Semantics::MayGoto => {
+                return Err(Fault::new(
+                    Rule::Unsupported,
+                    &[],
+                    "ebee does not verify may_goto (BPF_JCOND) yet",
+                ));
+            }
         }
         Ok(Step::Goto(next))
     }

@@ -412,6 +412,8 @@ impl Analysis<'_> {
                     state.regs[s] = Kind::Other;
                 }
             }
+            // Refused at load (`Vm::load`), after this analysis.
+            Semantics::MayGoto => {}
             Semantics::Jump { cond, operand, .. } => {
                 if cond.is_some() {
                     read(&state, d)?;

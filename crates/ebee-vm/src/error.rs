@@ -175,6 +175,12 @@ pub enum VmError {
         budget: u64,
     },
 
+    /// `may_goto` (`BPF_JCOND`), which ebee decodes and lists but does not run yet.
+    #[error("instruction {pc}: may_goto is not supported yet")]
+    MayGotoUnsupported {
+        /// The slot.
+        pc: usize,
+    },
     /// What [`Vm::load_verified`](crate::Vm::load_verified) was told of a slot cannot be
     /// true of it.
     #[error("instruction {pc}: the verifier's proofs do not fit the program: {reason}")]

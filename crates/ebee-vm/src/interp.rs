@@ -338,7 +338,9 @@ impl Program {
                             pc = (pc as i64 + insn.imm) as usize;
                         }
                         // `Vm::load` refuses kfunc calls.
-                        Semantics::Call(CallKind::Kfunc) => unreachable!("refused at load"),
+                        Semantics::Call(CallKind::Kfunc) | Semantics::MayGoto => {
+                            unreachable!("refused at load")
+                        }
                         Semantics::Exit => return_from_function!(),
                     }
                 };

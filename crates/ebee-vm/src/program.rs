@@ -308,6 +308,7 @@ impl Vm {
                         btf_id: insn.imm,
                     });
                 }
+                Semantics::MayGoto => return Err(VmError::MayGotoUnsupported { pc: insn.pc }),
                 _ => {}
             }
             // `lddw` fills two slots; validation guarantees nothing jumps to the second.

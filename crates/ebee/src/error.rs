@@ -187,6 +187,7 @@ pub(crate) fn vm_error_pc(error: &ebee_vm::VmError) -> Option<usize> {
         | LegacyPacketAccess { pc, .. }
         | LegacyPacketLoad { pc, .. }
         | InvalidProof { pc, .. }
+        | MayGotoUnsupported { pc }
         | Helper { pc, .. } => *pc,
         Isa(_) | Jit { .. } => return None,
     })

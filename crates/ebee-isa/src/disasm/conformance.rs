@@ -44,7 +44,7 @@ fn format_instruction(insn: &Instruction) -> String {
         Shape::Load => format!("{m} %r{d}, {}", memory(s, insn.off)),
         Shape::StoreImm => format!("{m} {}, {imm}", memory(d, insn.off)),
         Shape::StoreReg | Shape::Atomic => format!("{m} {}, %r{s}", memory(d, insn.off)),
-        Shape::Ja => format!("{m} {}", relative(insn.off.into())),
+        Shape::Ja | Shape::MayGoto => format!("{m} {}", relative(insn.off.into())),
         Shape::Ja32 => format!("{m} {}", relative(insn.imm)),
         Shape::JumpImm => format!("{m} %r{d}, {imm}, {}", relative(insn.off.into())),
         Shape::JumpReg => format!("{m} %r{d}, %r{s}, {}", relative(insn.off.into())),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 // Jumps: every condition on 64- and 32-bit operands against an immediate and a register,
-// `goto` and `gotol`, and bpf-to-bpf calls between noinline static functions.
+// `goto`, `gotol` and `may_goto`, and bpf-to-bpf calls between noinline static functions.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -89,6 +89,8 @@ NOINLINE __u64 all_conditions(__u64 a, __u64 b)
 	JUMP32("s<=");
 	// `gotol` (32-bit offset); clang only emits it for jumps too far for a 16-bit offset.
 	asm volatile("gotol +1\n\t%[r] += 100" : [r] "+r"(r));
+	// `may_goto` (BPF_JCOND), the escape of bpf_experimental.h's `can_loop`.
+	asm volatile("may_goto +1\n\t%[r] += 1" : [r] "+r"(r));
 	return r;
 }
 

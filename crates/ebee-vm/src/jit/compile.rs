@@ -338,7 +338,9 @@ impl Compiler<'_> {
             Semantics::Call(CallKind::HelperInReg) => self.call_out(pc, 0, Some(d)),
             Semantics::Call(CallKind::Local) => self.local_call(pc, imm),
             // `Vm::load` refuses kfunc calls.
-            Semantics::Call(CallKind::Kfunc) => unreachable!("refused at load"),
+            Semantics::Call(CallKind::Kfunc) | Semantics::MayGoto => {
+                unreachable!("refused at load")
+            }
             Semantics::Exit => dynasm!(self.ops ; .arch x64 ; ret),
         }
     }
