@@ -5,6 +5,7 @@
 // socket into the packet. Returns 0 for NULL, else 1 | (second lookup gave the same
 // pointer) << 1.
 #include "packet_params.h"
+#include <bpf/bpf_endian.h>
 
 struct lookup {
 	__u32 helper; /* 0 sk_lookup_tcp, 1 sk_lookup_udp, 2 skc_lookup_tcp */
@@ -118,6 +119,26 @@ int tc_sk_leak(struct __sk_buff *skb)
 	struct bpf_sock *sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
 
 	return sk ? sk->state : 0;
+}
+#endif
+
+#ifdef DOUBLE_RELEASE
+/* 127.0.0.1:9 -> 127.0.0.1:80 looked up once and released twice (-DDOUBLE_RELEASE, run unverified). */
+SEC("tc")
+int tc_sk_double_release(struct __sk_buff *skb)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+
+	t.ipv4.saddr = t.ipv4.daddr = bpf_htonl(0x7f000001);
+	t.ipv4.sport = bpf_htons(9);
+	t.ipv4.dport = bpf_htons(80);
+	sk = bpf_sk_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	bpf_sk_release(sk);
+	bpf_sk_release(sk);
+	return 1;
 }
 #endif
 

@@ -5,6 +5,8 @@
 //! gets the equal `ebee::NetworkEnvironment` sockets. `tests/bpf/packet_sockets.bpf.c` looks
 //! tuples up (hits and misses, each helper, both families, wrong sizes, flags, netns
 //! values) and writes what it read of the socket into the packet, which must be equal.
+//! Also: an unreleased socket refused by both verifiers, and a socket released twice
+//! stopping an unverified ebee run.
 
 use super::identity::own_netns;
 use super::*;
@@ -357,4 +359,36 @@ fn an_unreleased_socket_is_refused() {
         theirs.to_string().contains("Unreleased reference"),
         "{theirs}"
     );
+}
+
+/// Loaded unverified, a program releasing a socket twice stops at the second release; with
+/// no sockets its lookup is NULL and it returns 0.
+#[test]
+fn a_socket_is_released_once_per_lookup() {
+    let path = common::compile_with("packet_sockets", &["DOUBLE_RELEASE=1"]);
+    let elf = std::fs::read(&path).unwrap();
+    let packet = ipv4_packet(6, 74, UNICAST);
+    let run = |env: NetworkEnvironment| {
+        let object = ebee::Engine::new()
+            .with_network(env)
+            .open(&elf)
+            .unwrap()
+            .unverified()
+            .load()
+            .unwrap();
+        let program = object.program("tc_sk_double_release").unwrap();
+        program
+            .test_run(&ebee::TestRun {
+                data_in: &packet,
+                ctx_in: None,
+                repeat: 1,
+                cpu: 0,
+            })
+            .map(|r| r.retval)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(run(NetworkEnvironment::new()), Ok(0));
+    let listener = Socket::tcp_listener("127.0.0.1:80".parse().unwrap());
+    let err = run(NetworkEnvironment::new().with_socket(listener)).unwrap_err();
+    assert!(err.contains("released already"), "{err}");
 }
