@@ -2,9 +2,12 @@
 //! README.md), into an [`ebee::NetworkEnvironment`]. Errors name the file and the field.
 
 use anyhow::{anyhow, bail, Context, Result};
-use ebee::network::{Interface, Neighbour, NetworkEnvironment, Route, RouteKind, TunnelKey};
+use ebee::network::{
+    tcp_state, Interface, Neighbour, NetworkEnvironment, Protocol, Route, RouteKind, Socket,
+    TunnelKey,
+};
 use serde_json::{Map, Value};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 /// Reads and checks the environment in `path`.
@@ -87,6 +90,18 @@ impl Fields {
                 .parse()
                 .map(Some)
                 .map_err(|_| anyhow!("{}: {s:?} is not an IP address", self.field(field))),
+        }
+    }
+
+    fn socket_addr(&mut self, field: &str) -> Result<Option<SocketAddr>> {
+        match self.string(field)? {
+            None => Ok(None),
+            Some(s) => s.parse().map(Some).map_err(|_| {
+                anyhow!(
+                    "{}: {s:?} is not ADDRESS:PORT ([ADDRESS]:PORT for IPv6)",
+                    self.field(field)
+                )
+            }),
         }
     }
 
@@ -228,6 +243,59 @@ fn tunnel(value: &Value) -> Result<TunnelKey> {
     Ok(key)
 }
 
+/// The `BPF_TCP_*` state names the format accepts.
+const STATES: [(&str, u32); 10] = [
+    ("established", tcp_state::ESTABLISHED),
+    ("syn_sent", tcp_state::SYN_SENT),
+    ("syn_recv", tcp_state::SYN_RECV),
+    ("fin_wait1", tcp_state::FIN_WAIT1),
+    ("fin_wait2", tcp_state::FIN_WAIT2),
+    ("close", tcp_state::CLOSE),
+    ("close_wait", tcp_state::CLOSE_WAIT),
+    ("last_ack", tcp_state::LAST_ACK),
+    ("listen", tcp_state::LISTEN),
+    ("closing", tcp_state::CLOSING),
+];
+
+fn socket(value: &Value, what: String) -> Result<Socket> {
+    let mut f = Fields::of(value, what)?;
+    let protocol = match f.string("protocol")?.as_deref() {
+        Some("tcp") => Protocol::Tcp,
+        Some("udp") => Protocol::Udp,
+        Some(other) => bail!("{}: {other:?} is not tcp or udp", f.field("protocol")),
+        None => bail!("{}: missing", f.field("protocol")),
+    };
+    let local = f.socket_addr("local")?;
+    let local = f.required("local", local)?;
+    let remote = f.socket_addr("remote")?;
+    let accepted = f.bool("accepted")?.unwrap_or(false);
+    let mut socket = match (protocol, remote) {
+        (Protocol::Tcp, None) => Socket::tcp_listener(local),
+        (Protocol::Tcp, Some(r)) if accepted => Socket::tcp_accepted(local, r),
+        (Protocol::Tcp, Some(r)) => Socket::tcp_connected(local, r),
+        (Protocol::Udp, None) => Socket::udp(local),
+        (Protocol::Udp, Some(r)) => Socket::udp_connected(local, r),
+    };
+    socket.accepted = accepted;
+    if let Some(name) = f.string("state")? {
+        let Some(&(_, state)) = STATES.iter().find(|(n, _)| *n == name) else {
+            let names: Vec<&str> = STATES.iter().map(|s| s.0).collect();
+            bail!(
+                "{}: {name:?} is not one of {}",
+                f.field("state"),
+                names.join(", ")
+            );
+        };
+        socket.state = state;
+    }
+    socket.bound_dev_if = f.u32("ifindex")?.unwrap_or(0);
+    socket.mark = f.u32("mark")?.unwrap_or(0);
+    socket.priority = f.u32("priority")?.unwrap_or(0);
+    socket.v6only = f.bool("v6only")?.unwrap_or(false);
+    f.done()?;
+    Ok(socket)
+}
+
 /// The environment a JSON document describes (loopback added when it lists none).
 fn parse(json: &Value) -> Result<NetworkEnvironment> {
     let mut f = Fields::of(json, "the environment".into())?;
@@ -240,6 +308,9 @@ fn parse(json: &Value) -> Result<NetworkEnvironment> {
     }
     for (n, v) in f.list("neighbours")?.iter().enumerate() {
         env = env.with_neighbour(neighbour(v, format!("neighbours[{n}]"))?);
+    }
+    for (n, v) in f.list("sockets")?.iter().enumerate() {
+        env = env.with_socket(socket(v, format!("sockets[{n}]"))?);
     }
     if let Some(t) = f.take("tunnel") {
         env = env.with_tunnel(tunnel(&t)?);
@@ -265,7 +336,11 @@ mod tests {
               "routes": [{"destination": "10.2.0.0/16", "gateway": "10.1.0.2", "ifindex": 2},
                          {"destination": "10.9.0.0/16", "type": "blackhole"}],
               "neighbours": [{"ip": "10.1.0.2", "mac": "02:00:00:00:00:bb", "ifindex": 2}],
-              "tunnel": {"id": 42, "remote": "192.0.2.1", "local": "192.0.2.2", "ttl": 64}
+              "tunnel": {"id": 42, "remote": "192.0.2.1", "local": "192.0.2.2", "ttl": 64},
+              "sockets": [{"protocol": "tcp", "local": "10.1.0.1:80", "mark": 7},
+                          {"protocol": "tcp", "local": "10.1.0.1:80", "remote": "10.2.0.9:40000",
+                           "accepted": true},
+                          {"protocol": "udp", "local": "[::]:53", "ifindex": 2, "v6only": true}]
             }"#,
         )
         .unwrap();
@@ -274,6 +349,17 @@ mod tests {
         assert_eq!(env.interface(2).unwrap().mac, [2, 0, 0, 0, 0, 0xaa]);
         assert_eq!(env.routes[1].kind, RouteKind::Blackhole);
         assert_eq!(env.tunnel.unwrap().ttl, 64);
+        assert_eq!(env.sockets.len(), 3);
+        assert_eq!(env.sockets[0].state, tcp_state::LISTEN);
+        assert_eq!(env.sockets[0].mark, 7);
+        assert!(env.sockets[1].accepted);
+        assert_eq!(env.sockets[1].state, tcp_state::ESTABLISHED);
+        assert_eq!(env.sockets[2].protocol, Protocol::Udp);
+        assert_eq!(env.sockets[2].state, tcp_state::CLOSE);
+        assert_eq!(
+            env.sockets[2].local,
+            "[::]:53".parse::<SocketAddr>().unwrap()
+        );
     }
 
     #[test]
@@ -302,6 +388,30 @@ mod tests {
             (
                 r#"{"tunnel": {"remote": "::1", "local": "::2", "ttl": 300}}"#,
                 "tunnel.ttl",
+            ),
+            (
+                r#"{"sockets": [{"local": "127.0.0.1:80"}]}"#,
+                "sockets[0].protocol: missing",
+            ),
+            (
+                r#"{"sockets": [{"protocol": "sctp", "local": "127.0.0.1:80"}]}"#,
+                "sockets[0].protocol: \"sctp\" is not tcp or udp",
+            ),
+            (
+                r#"{"sockets": [{"protocol": "tcp", "local": "::1:80"}]}"#,
+                "sockets[0].local: \"::1:80\" is not ADDRESS:PORT",
+            ),
+            (
+                r#"{"sockets": [{"protocol": "tcp", "local": "127.0.0.1:80", "state": "up"}]}"#,
+                "sockets[0].state: \"up\" is not one of established",
+            ),
+            (
+                r#"{"sockets": [{"protocol": "udp", "local": "127.0.0.1:80", "mark": -1}]}"#,
+                "sockets[0].mark: not a number",
+            ),
+            (
+                r#"{"sockets": [{"protocol": "udp", "local": "127.0.0.1:80", "port": 1}]}"#,
+                "sockets[0]: unknown field \"port\"",
             ),
             (r#"{"route": []}"#, "unknown field \"route\""),
             ("[]", "not an object"),

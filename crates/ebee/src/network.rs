@@ -1,5 +1,5 @@
 //! The host network environment the identity helpers answer from: interfaces, routes,
-//! neighbours, and the tunnel metadata of the packets a test run gives the program.
+//! neighbours, sockets, and the tunnel metadata of the packets a test run gives the program.
 //!
 //! In the kernel, `bpf_fib_lookup`, `bpf_skb_get_tunnel_key`, `bpf_check_mtu` and their
 //! kind ask the network namespace the program runs in. ebee has no namespace; the host
@@ -17,12 +17,20 @@
 //! - [`Route`]: prefix, type (unicast, blackhole, unreachable, prohibit), device, gateway,
 //!   preferred source, metric, table, MTU — what `ip route add` sets.
 //! - [`Neighbour`]: an IP address's MAC address on a device (`ip neigh add … nud permanent`).
+//! - [`Socket`]: a TCP or UDP socket (listening, connected or bound; family, addresses and
+//!   ports, state, device, mark, priority), what `bpf_sk_lookup_tcp`, `bpf_sk_lookup_udp`
+//!   and `bpf_skc_lookup_tcp` find (the rules are in `network/socket.rs`).
 //! - [`TunnelKey`]: the tunnel metadata of each packet a test run receives, as a
 //!   `collect_md` tunnel device would have attached it (`bpf_skb_get_tunnel_key` reads it).
 //!
 //! Not modelled: policy routing rules (marks, `BPF_FIB_LOOKUP_MARK` has nothing to select),
-//! multipath routes, lightweight tunnel encapsulations, VRFs, VLAN devices, and sockets (the
-//! socket lookups find none; see `helpers/identity.rs`).
+//! multipath routes, lightweight tunnel encapsulations, VRFs, VLAN devices; of sockets,
+//! time-wait and request sockets, reuseport groups and other namespaces.
+
+mod socket;
+
+pub(crate) use socket::{lookup as lookup_socket, Tuple, BPF_SOCK_SIZE};
+pub use socket::{tcp_state, Protocol, Socket};
 
 use std::net::IpAddr;
 
@@ -63,6 +71,8 @@ pub struct NetworkEnvironment {
     /// Tunnel metadata of every packet a test run receives; `None`: packets come from no
     /// tunnel (`bpf_skb_get_tunnel_key` fails with `-EINVAL`, as in a kernel test run).
     pub tunnel: Option<TunnelKey>,
+    /// The sockets the socket lookups find; none by default (every lookup NULL).
+    pub sockets: Vec<Socket>,
 }
 
 impl Default for NetworkEnvironment {
@@ -257,6 +267,7 @@ impl NetworkEnvironment {
             routes: Vec::new(),
             neighbours: Vec::new(),
             tunnel: None,
+            sockets: Vec::new(),
         }
     }
 
@@ -283,6 +294,12 @@ impl NetworkEnvironment {
     /// Gives every packet of a test run the tunnel metadata `key`.
     pub fn with_tunnel(mut self, key: TunnelKey) -> NetworkEnvironment {
         self.tunnel = Some(key);
+        self
+    }
+
+    /// Adds `socket`.
+    pub fn with_socket(mut self, socket: Socket) -> NetworkEnvironment {
+        self.sockets.push(socket);
         self
     }
 
@@ -331,7 +348,8 @@ impl NetworkEnvironment {
 
     /// Checks that the description is consistent: unique, non-zero ifindexes with a
     /// loopback at 1, prefix lengths within their family, routes and neighbours on
-    /// devices that exist, gateways, sources and tunnel ends of the right family.
+    /// devices that exist, gateways, sources and tunnel ends of the right family, sockets
+    /// with a port, a state that fits them and a device that exists.
     pub fn validate(&self) -> Result<(), String> {
         let mut seen = std::collections::BTreeSet::new();
         for i in &self.interfaces {
@@ -371,6 +389,13 @@ impl NetworkEnvironment {
         }
         for n in &self.neighbours {
             device(&format!("neighbour {}", n.ip), n.ifindex)?;
+        }
+        for (n, s) in self.sockets.iter().enumerate() {
+            let what = format!("socket {n} ({:?} {})", s.protocol, s.local);
+            s.validate().map_err(|e| format!("{what}: {e}"))?;
+            if s.bound_dev_if != 0 {
+                device(&what, s.bound_dev_if)?;
+            }
         }
         if let Some(t) = &self.tunnel {
             if t.remote.is_ipv4() != t.local.is_ipv4() {
@@ -456,5 +481,39 @@ mod tests {
         let mut env = NetworkEnvironment::new();
         env.interfaces.clear();
         assert!(env.validate().unwrap_err().contains("loopback"));
+    }
+
+    #[test]
+    fn sockets_are_validated() {
+        let a = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        for (socket, message) in [
+            (Socket::tcp_listener(a("127.0.0.1:0")), "local port 0"),
+            (
+                Socket::tcp_listener(a("127.0.0.1:80")).with_device(9),
+                "ifindex 9",
+            ),
+            (
+                Socket::tcp_connected(a("127.0.0.1:80"), a("[::1]:9")),
+                "remote of the other family",
+            ),
+            (
+                Socket::tcp_listener(a("127.0.0.1:80")).with_state(tcp_state::TIME_WAIT),
+                "not modelled",
+            ),
+            (
+                Socket::udp(a("127.0.0.1:53")).with_state(tcp_state::LISTEN),
+                "state 10 does not fit",
+            ),
+            (Socket::udp(a("127.0.0.1:53")).with_v6only(true), "v6only"),
+        ] {
+            let err = NetworkEnvironment::new()
+                .with_socket(socket)
+                .validate()
+                .unwrap_err();
+            assert!(
+                err.starts_with("socket 0 (") && err.contains(message),
+                "{err}"
+            );
+        }
     }
 }

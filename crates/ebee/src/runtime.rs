@@ -98,8 +98,8 @@ pub(crate) fn map_address(map: &Arc<Map>) -> u64 {
 }
 
 /// Per-run host state the helpers reach through `HelperEnv::host_state`: the object's
-/// runtime, the epoch guard that keeps map values alive for the run, and ring-buffer records
-/// reserved so far.
+/// runtime, the epoch guard that keeps map values alive for the run, ring-buffer records
+/// reserved so far, and the sockets lookups returned.
 pub(crate) struct RunState {
     /// The object's runtime (maps, programs, trace sink).
     pub(crate) runtime: Arc<Runtime>,
@@ -116,6 +116,8 @@ pub(crate) struct RunState {
     pub(crate) user_memory: Option<(u64, u64)>,
     /// The return value `bpf_override_return` asked for.
     pub(crate) override_return: std::cell::Cell<Option<u64>>,
+    /// The sockets the socket lookups handed out.
+    pub(crate) sockets: crate::helpers::identity::SocketHandles,
 }
 
 impl RunState {
@@ -132,6 +134,7 @@ impl RunState {
             program_type: None,
             user_memory: None,
             override_return: std::cell::Cell::new(None),
+            sockets: Default::default(),
         }
     }
 }

@@ -5,7 +5,8 @@
 //! skb's length and headers and those that ask about sockets, cgroups and routes;
 //! `packet_skb_room.bpf.c` adjust_room, csum_update, tunnel keys, redirect_neigh/peer and,
 //! in a namespace configured with `ip` and the equal `ebee::NetworkEnvironment`,
-//! fib_lookup.
+//! fib_lookup; `packet_sockets.bpf.c` the socket lookups against sockets the test opens
+//! in a namespace of its own.
 //! Edge cases: adjusting the head into the `xdp_frame` area, the tail past the frame or
 //! below an Ethernet header, metadata bounds, loads and stores out of range, checksum
 //! replacement on real IPv4/TCP and UDP headers, and repeated runs that keep the changes.
@@ -24,6 +25,8 @@ mod skb;
 mod skb_change;
 #[path = "packet_helpers/skb_room.rs"]
 mod skb_room;
+#[path = "packet_helpers/sockets.rs"]
+mod sockets;
 #[path = "packet_helpers/xdp.rs"]
 mod xdp;
 

@@ -19,9 +19,19 @@
 //!   programs run in a namespace of their own, cookie [`RUN_NETNS_COOKIE`], and the initial
 //!   namespace (what `get_netns_cookie(NULL)` asks about) has [`INIT_NETNS_COOKIE`]. The
 //!   values differ from the kernel's, the relations (not 0, the two differ, stable) do not.
-//! - No sockets: the environment has none, so the lookups return NULL whatever the tuple,
-//!   and `sk_release` can only be called on a pointer ebee never handed out, which is an
-//!   error.
+//! - Socket lookups answer from the environment's sockets (`network/socket.rs` has the
+//!   matching rules), by default none, so NULL whatever the tuple. As in the kernel: a
+//!   `tuple_size` other than the IPv4 or IPv6 part's is NULL, so are flags other than 0 and
+//!   a `netns` whose low 32 bits are not negative (as `s32`: `BPF_F_CURRENT_NETNS` and any
+//!   other value with bit 31 set mean the current namespace): no namespace ids are
+//!   assigned, so none names another. Packets arrive on loopback (ifindex 1), which is
+//!   what sockets bound to a device are matched against. A found socket is a
+//!   `struct bpf_sock` in the UAPI layout, built once per run and socket, granted
+//!   read-only: the program's loads read it directly (ebee rewrites no socket accesses).
+//!   Looking the same socket up twice gives the same pointer, as the kernel does;
+//!   `bpf_sk_release` takes each pointer once per lookup that returned it, anything else is
+//!   an error. `skc_lookup_tcp` finds what `sk_lookup_tcp` finds (ebee has no time-wait or
+//!   request sockets, which only it would return).
 //! - `check_mtu` and `fib_lookup` ask the environment's devices and routes; the packet
 //!   arrived on loopback (what ifindex 0 means to `check_mtu`). In the default environment
 //!   a lookup on loopback is `BPF_FIB_LKUP_RET_FWD_DISABLED` (forwarding is off in a new
@@ -30,10 +40,12 @@
 use super::fib;
 use super::probe::neg;
 use super::HelperDef;
+use crate::network::{lookup_socket, Protocol, Tuple, BPF_SOCK_SIZE};
 use crate::packet::{PacketPlace, Pointers};
 use crate::program_type::PacketContext;
 use ebee_abi::errno::{EINVAL, ENODEV};
-use ebee_vm::{HelperEnv, HelperError};
+use ebee_vm::{HelperEnv, HelperError, Region};
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The test run's device (loopback) and the `hard_header_len` of every device (Ethernet).
@@ -184,21 +196,106 @@ fn fib_lookup(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperErr
     Ok(rc)
 }
 
-/// `bpf_sk_lookup_tcp`, `bpf_sk_lookup_udp`, `bpf_skc_lookup_tcp`: NULL, there being no
-/// sockets.
-fn sk_lookup(env: &mut HelperEnv<'_, '_>, _: [u64; 5]) -> Result<u64, HelperError> {
-    packet(env, "sk_lookup")?;
-    Ok(0)
+/// A `struct bpf_sock` at an address that stays put while the run lives.
+#[repr(C, align(8))]
+struct SockBytes([u8; BPF_SOCK_SIZE]);
+
+/// One environment socket a lookup of the run returned.
+struct Handed {
+    /// Its index in the environment's sockets.
+    socket: usize,
+    /// Its `struct bpf_sock`, which the program reads.
+    bytes: Box<SockBytes>,
+    /// Lookups that returned it and were not released yet.
+    held: u32,
 }
 
-/// `bpf_sk_release(sk)`: only sockets a lookup returned may be released, and ebee's return
-/// none.
-fn sk_release(_: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
-    Err(format!(
-        "bpf_sk_release({:#x}): not a socket ebee handed out (its socket lookups find none)",
-        a[0]
-    )
-    .into())
+/// The sockets the lookups of one run handed out (part of the run's host state).
+#[derive(Default)]
+pub(crate) struct SocketHandles(RefCell<Vec<Handed>>);
+
+/// `sizeof` the IPv4 and IPv6 parts of `struct bpf_sock_tuple`.
+const TUPLE_V4: u64 = 12;
+const TUPLE_V6: u64 = 36;
+
+/// `bpf_sk_lookup_{tcp,udp}(ctx, tuple, tuple_size, netns, flags)` and
+/// `bpf_skc_lookup_tcp`, answered from the environment's sockets (see the module
+/// documentation).
+fn lookup(
+    env: &mut HelperEnv<'_, '_>,
+    a: [u64; 5],
+    protocol: Protocol,
+) -> Result<u64, HelperError> {
+    packet(env, "sk_lookup")?;
+    let (at, size, netns, flags) = (a[1], a[2] as u32, a[3], a[4]);
+    if !matches!(u64::from(size), TUPLE_V4 | TUPLE_V6) {
+        return Ok(0);
+    }
+    if flags != 0 || (netns as i32) >= 0 {
+        return Ok(0);
+    }
+    let bytes = env.read(at, size as usize)?;
+    let Some(tuple) = Tuple::parse(&bytes) else {
+        return Ok(0);
+    };
+    let network = super::runtime(env)?.network.clone();
+    let Some(socket) = lookup_socket(&network.sockets, protocol, &tuple, LOOPBACK) else {
+        return Ok(0);
+    };
+    let handles = &super::maps::run_state(env)?.sockets;
+    let mut handed = handles.0.borrow_mut();
+    let index = match handed.iter().position(|h| h.socket == socket) {
+        Some(index) => index,
+        None => {
+            handed.push(Handed {
+                socket,
+                bytes: Box::new(SockBytes(network.sockets[socket].bpf_sock())),
+                held: 0,
+            });
+            handed.len() - 1
+        }
+    };
+    let h = &mut handed[index];
+    h.held += 1;
+    let start = h.bytes.0.as_ptr() as u64;
+    drop(handed);
+    env.grant(Region {
+        name: "socket",
+        start,
+        len: BPF_SOCK_SIZE as u64,
+        writable: false,
+    });
+    Ok(start)
+}
+
+fn sk_lookup_tcp(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    lookup(env, a, Protocol::Tcp)
+}
+
+fn sk_lookup_udp(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    lookup(env, a, Protocol::Udp)
+}
+
+/// `bpf_sk_release(sk)`: 0 for a socket a lookup of this run returned and that was not
+/// released as often as it was returned; anything else is an error (the verifier refuses
+/// such programs; an unverified one stops).
+fn sk_release(env: &mut HelperEnv<'_, '_>, a: [u64; 5]) -> Result<u64, HelperError> {
+    let handles = &super::maps::run_state(env)?.sockets;
+    let mut handed = handles.0.borrow_mut();
+    match handed
+        .iter_mut()
+        .find(|h| h.bytes.0.as_ptr() as u64 == a[0] && h.held > 0)
+    {
+        Some(h) => {
+            h.held -= 1;
+            Ok(0)
+        }
+        None => Err(format!(
+            "bpf_sk_release({:#x}): not a socket a lookup of this run returned (or released already)",
+            a[0]
+        )
+        .into()),
+    }
 }
 
 pub(crate) const HELPERS: &[HelperDef] = &[
@@ -206,10 +303,10 @@ pub(crate) const HELPERS: &[HelperDef] = &[
     HelperDef::new(46, get_socket_cookie),
     HelperDef::new(69, fib_lookup),
     HelperDef::new(79, skb_cgroup_id),
-    HelperDef::new(84, sk_lookup),
-    HelperDef::new(85, sk_lookup),
+    HelperDef::new(84, sk_lookup_tcp),
+    HelperDef::new(85, sk_lookup_udp),
     HelperDef::new(86, sk_release),
-    HelperDef::new(99, sk_lookup),
+    HelperDef::new(99, sk_lookup_tcp),
     HelperDef::new(122, get_netns_cookie),
     HelperDef::new(151, cgroup_classid),
     HelperDef::new(163, check_mtu),

@@ -7,7 +7,7 @@ use super::*;
 
 /// Moves the calling thread into a new network namespace; false (after saying why) when it
 /// cannot.
-fn own_netns() -> bool {
+pub(crate) fn own_netns() -> bool {
     // SAFETY: unshare(2) with CLONE_NEWNET changes only the calling thread's namespaces.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
         eprintln!(
