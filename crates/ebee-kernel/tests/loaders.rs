@@ -305,6 +305,11 @@ const NOT_LOADED_BY_BOTH: &[(&str, Expected)] = &[
         "ebee-object/tests/bpf/branches.bpf.c",
         Expected::KernelRefuses("branches"),
     ),
+    // bpf_override_return and bpf_probe_write_user, which this kernel build refuses (see the file).
+    (
+        "ebee/tests/bpf/tracing_helpers.bpf.c",
+        Expected::KernelRefuses("kprobe_override"),
+    ),
     // Kfuncs of ebee's embedder, which the kernel does not have.
     (
         "ebee/tests/bpf/embedder_functions.bpf.c",
