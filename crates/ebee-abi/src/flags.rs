@@ -93,6 +93,33 @@ pub const BPF_HDR_START_MAC: u64 = 0;
 /// `bpf_skb_load_bytes_relative`: offsets from the network header.
 pub const BPF_HDR_START_NET: u64 = 1;
 
+/// `bpf_skb_adjust_room` mode: adjust room at the network layer.
+pub const BPF_ADJ_ROOM_NET: u32 = 0;
+/// `bpf_skb_adjust_room` mode: adjust room at the MAC layer.
+pub const BPF_ADJ_ROOM_MAC: u32 = 1;
+/// `bpf_skb_adjust_room` flag: do not adjust `gso_size`.
+pub const BPF_F_ADJ_ROOM_FIXED_GSO: u64 = 1 << 0;
+/// `bpf_skb_adjust_room` flag: the added header is an outer IPv4 header.
+pub const BPF_F_ADJ_ROOM_ENCAP_L3_IPV4: u64 = 1 << 1;
+/// `bpf_skb_adjust_room` flag: the added header is an outer IPv6 header.
+pub const BPF_F_ADJ_ROOM_ENCAP_L3_IPV6: u64 = 1 << 2;
+/// `bpf_skb_adjust_room` flag: the outer header includes GRE.
+pub const BPF_F_ADJ_ROOM_ENCAP_L4_GRE: u64 = 1 << 3;
+/// `bpf_skb_adjust_room` flag: the outer header includes UDP.
+pub const BPF_F_ADJ_ROOM_ENCAP_L4_UDP: u64 = 1 << 4;
+/// `bpf_skb_adjust_room` flag: do not reset the checksum level.
+pub const BPF_F_ADJ_ROOM_NO_CSUM_RESET: u64 = 1 << 5;
+/// `bpf_skb_adjust_room` flag: the inner MAC header is Ethernet.
+pub const BPF_F_ADJ_ROOM_ENCAP_L2_ETH: u64 = 1 << 6;
+/// `bpf_skb_adjust_room` flag: remove an outer IPv4 header (Linux 6.3).
+pub const BPF_F_ADJ_ROOM_DECAP_L3_IPV4: u64 = 1 << 7;
+/// `bpf_skb_adjust_room` flag: remove an outer IPv6 header (Linux 6.3).
+pub const BPF_F_ADJ_ROOM_DECAP_L3_IPV6: u64 = 1 << 8;
+/// `BPF_F_ADJ_ROOM_ENCAP_L2(len)`: the inner MAC header's length, in the flags' top byte.
+pub const BPF_ADJ_ROOM_ENCAP_L2_SHIFT: u32 = 56;
+/// The mask of that length (before the shift).
+pub const BPF_ADJ_ROOM_ENCAP_L2_MASK: u64 = 0xff;
+
 /// Ring buffer submit/output flag: do not wake the consumer.
 pub const BPF_RB_NO_WAKEUP: u64 = 1 << 0;
 /// Ring buffer submit/output flag: always wake the consumer.

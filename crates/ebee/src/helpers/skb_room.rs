@@ -42,23 +42,18 @@ use crate::packet::{PacketPlace, Pointers, SkbMeta, BPF_SKB_MAX_LEN};
 use ebee_abi::errno::{EALREADY, EFAULT, EINVAL, ENOMEM, ENOTSUPP};
 use ebee_vm::{HelperEnv, HelperError};
 
-/// `BPF_ADJ_ROOM_NET`, `BPF_ADJ_ROOM_MAC`.
-const ADJ_ROOM_NET: u32 = 0;
-const ADJ_ROOM_MAC: u32 = 1;
+use ebee_abi::flags::{
+    BPF_ADJ_ROOM_ENCAP_L2_MASK, BPF_ADJ_ROOM_ENCAP_L2_SHIFT as ENCAP_L2_SHIFT,
+    BPF_ADJ_ROOM_MAC as ADJ_ROOM_MAC, BPF_ADJ_ROOM_NET as ADJ_ROOM_NET,
+    BPF_F_ADJ_ROOM_DECAP_L3_IPV4 as DECAP_L3_IPV4, BPF_F_ADJ_ROOM_DECAP_L3_IPV6 as DECAP_L3_IPV6,
+    BPF_F_ADJ_ROOM_ENCAP_L2_ETH as ENCAP_L2_ETH, BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 as ENCAP_L3_IPV4,
+    BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 as ENCAP_L3_IPV6, BPF_F_ADJ_ROOM_ENCAP_L4_GRE as ENCAP_L4_GRE,
+    BPF_F_ADJ_ROOM_ENCAP_L4_UDP as ENCAP_L4_UDP, BPF_F_ADJ_ROOM_FIXED_GSO as FIXED_GSO,
+    BPF_F_ADJ_ROOM_NO_CSUM_RESET as NO_CSUM_RESET,
+};
 
-/// `BPF_F_ADJ_ROOM_*` (the decapsulation flags are Linux 6.3's).
-const FIXED_GSO: u64 = 1 << 0;
-const ENCAP_L3_IPV4: u64 = 1 << 1;
-const ENCAP_L3_IPV6: u64 = 1 << 2;
-const ENCAP_L4_GRE: u64 = 1 << 3;
-const ENCAP_L4_UDP: u64 = 1 << 4;
-const NO_CSUM_RESET: u64 = 1 << 5;
-const ENCAP_L2_ETH: u64 = 1 << 6;
-const DECAP_L3_IPV4: u64 = 1 << 7;
-const DECAP_L3_IPV6: u64 = 1 << 8;
-/// `BPF_F_ADJ_ROOM_ENCAP_L2(len)`: the inner MAC header length in the top byte.
-const ENCAP_L2_SHIFT: u32 = 56;
-const ENCAP_L2_MASK: u64 = 0xff << ENCAP_L2_SHIFT;
+/// `BPF_F_ADJ_ROOM_ENCAP_L2(len)`'s bits.
+const ENCAP_L2_MASK: u64 = BPF_ADJ_ROOM_ENCAP_L2_MASK << ENCAP_L2_SHIFT;
 const ENCAP_L3_MASK: u64 = ENCAP_L3_IPV4 | ENCAP_L3_IPV6;
 const DECAP_L3_MASK: u64 = DECAP_L3_IPV4 | DECAP_L3_IPV6;
 /// `BPF_F_ADJ_ROOM_MASK | BPF_F_ADJ_ROOM_NO_CSUM_RESET`.

@@ -5,20 +5,18 @@
 
 use super::*;
 
-const NET: u32 = 0;
-const MAC: u32 = 1;
-const FIXED_GSO: u64 = 1 << 0;
-const ENCAP_L3_IPV4: u64 = 1 << 1;
-const ENCAP_L3_IPV6: u64 = 1 << 2;
-const ENCAP_L4_GRE: u64 = 1 << 3;
-const ENCAP_L4_UDP: u64 = 1 << 4;
-const NO_CSUM_RESET: u64 = 1 << 5;
-const ENCAP_L2_ETH: u64 = 1 << 6;
-const DECAP_L3_IPV4: u64 = 1 << 7;
-const DECAP_L3_IPV6: u64 = 1 << 8;
+use ebee_abi::flags::{
+    BPF_ADJ_ROOM_ENCAP_L2_SHIFT, BPF_ADJ_ROOM_MAC as MAC, BPF_ADJ_ROOM_NET as NET,
+    BPF_F_ADJ_ROOM_DECAP_L3_IPV4 as DECAP_L3_IPV4, BPF_F_ADJ_ROOM_DECAP_L3_IPV6 as DECAP_L3_IPV6,
+    BPF_F_ADJ_ROOM_ENCAP_L2_ETH as ENCAP_L2_ETH, BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 as ENCAP_L3_IPV4,
+    BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 as ENCAP_L3_IPV6, BPF_F_ADJ_ROOM_ENCAP_L4_GRE as ENCAP_L4_GRE,
+    BPF_F_ADJ_ROOM_ENCAP_L4_UDP as ENCAP_L4_UDP, BPF_F_ADJ_ROOM_FIXED_GSO as FIXED_GSO,
+    BPF_F_ADJ_ROOM_NO_CSUM_RESET as NO_CSUM_RESET,
+};
 
+/// `BPF_F_ADJ_ROOM_ENCAP_L2(len)`.
 fn encap_l2(len: u64) -> u64 {
-    len << 56
+    len << BPF_ADJ_ROOM_ENCAP_L2_SHIFT
 }
 
 /// An Ethernet + IPv6 + TCP packet of `len` bytes.
