@@ -164,12 +164,13 @@ impl ObjectBuilder {
                 safe_accesses: verified.as_ref().map_or(&[][..], |v| &v.safe_accesses),
                 array_lookups: &array_lookups,
             };
-            // SAFETY: `safe_accesses` is what the verifier proved of these instructions (the
-            // same slots, map references resolved to the maps `map_infos` describes) with
-            // this program type's context and helpers: those accesses stay in bounds. The
-            // array lookups are calls of ebee's own `map_lookup_elem` whose map is, on every
-            // path, that array (`call_maps`), with a key the verifier proved readable; the
-            // arrays live in `runtime`, which every handle that runs the program holds.
+            // `safe_accesses` is what the verifier proved of these instructions (the same
+            // slots, map references resolved to the maps `map_infos` describes) with this
+            // program type's context and helpers: those accesses stay in bounds. The array
+            // lookups are calls of ebee's own `map_lookup_elem` whose map is, on every path,
+            // that array (`call_maps`), with a key the verifier proved readable; the arrays
+            // live in `runtime`, which every handle that runs the program holds.
+            // SAFETY: so `proofs` holds of these instructions, as `load_verified` requires.
             let loaded = unsafe { vm.load_verified(&instructions, context, &proofs) }
                 .map_err(|source| Error::load(&program, source))?;
             let loaded = Arc::new(loaded);
